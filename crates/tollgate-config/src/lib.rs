@@ -1,0 +1,32 @@
+//! Tollgate's configuration: the YAML file of design.md §4.1 and the zero-config defaults.
+//!
+//! Loading runs in four steps, each in its own module:
+//! 1. [`expand`](mod@expand): `${VAR}` / `${VAR:-default}` substituted in the text, every unset
+//!    variable collected;
+//! 2. `source_index`: where each YAML node sits (line, column), so that errors found later
+//!    can point at the file;
+//! 3. `raw`: serde structs mirroring the file, `deny_unknown_fields` everywhere; syntax and type
+//!    errors stop here, one at a time, with their path;
+//! 4. `validate`: raw → [`Config`], checking every cross-field rule in one pass and reporting
+//!    all the problems together.
+
+mod error;
+mod expand;
+mod keyword;
+mod load;
+mod raw;
+mod secret;
+mod source_index;
+mod types;
+mod validate;
+mod zero_config;
+
+pub use error::{ConfigError, ConfigErrors};
+pub use load::{load_from_file, load_from_file_with_env, load_from_str};
+pub use secret::Secret;
+pub use types::{
+    Config, DeploymentConfig, GuardrailsConfig, InjectionConfig, InjectionMode, MockConfig,
+    ModelConfig, ModelKind, PiiConfig, PiiMode, Price, ProviderConfig, ProviderKind, RedisConfig,
+    RoutingConfig, RoutingStrategy, ServerConfig, StorageBackend, StorageConfig,
+};
+pub use zero_config::{ENV_PROVIDERS, EnvProvider};

@@ -1,0 +1,167 @@
+//! `models:`: names, deployments (and the providers they name), prices and fallbacks.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rust_decimal::Decimal;
+
+use super::{Validator, field, item, non_empty};
+use crate::raw::{ExactDecimal, RawDeployment, RawModel, RawPrice};
+use crate::{DeploymentConfig, ModelConfig, ModelKind, Price, ProviderConfig};
+
+impl Validator {
+    pub(super) fn models(
+        &mut self,
+        raw: Vec<RawModel>,
+        providers: &BTreeMap<String, ProviderConfig>,
+    ) -> Vec<ModelConfig> {
+        let mut models = Vec::with_capacity(raw.len());
+        // Name → (index, kind) of its first definition, for duplicates and fallbacks.
+        let mut seen: HashMap<String, (usize, ModelKind)> = HashMap::new();
+        let mut fallbacks_to_check = Vec::new();
+        for (i, raw) in raw.into_iter().enumerate() {
+            let path = item("models", i);
+            let name = self.required(&field(&path, "name"), raw.name);
+            let kind = self.keyword(&field(&path, "kind"), raw.kind.as_deref(), ModelKind::Chat);
+            if let Some(name) = &name {
+                if let Some((first, _)) = seen.get(name) {
+                    self.problem(
+                        field(&path, "name"),
+                        format!("model `{name}` is already defined at models[{first}]"),
+                    );
+                } else {
+                    seen.insert(name.clone(), (i, kind));
+                }
+            }
+            let deployments = self.deployments(&path, raw.deployments, kind, providers);
+            let retries = self.int_in(&field(&path, "retries"), raw.retries, 0, i64::from(u32::MAX), 0);
+            let fallbacks = raw.fallbacks.unwrap_or_default();
+            fallbacks_to_check.push((path, name.clone(), kind, fallbacks.clone()));
+            if let Some(name) = name {
+                models.push(ModelConfig {
+                    name,
+                    kind,
+                    deployments,
+                    retries: u32::try_from(retries).unwrap_or(0),
+                    fallbacks,
+                });
+            }
+        }
+        // Fallbacks may name models defined later in the file, so they are checked last.
+        for (path, name, kind, fallbacks) in fallbacks_to_check {
+            for (j, fallback) in fallbacks.iter().enumerate() {
+                let fallback_path = item(&field(&path, "fallbacks"), j);
+                match seen.get(fallback) {
+                    _ if Some(fallback) == name.as_ref() => {
+                        self.problem(fallback_path, "a model cannot fall back to itself");
+                    }
+                    None => self.problem(fallback_path, format!("unknown model `{fallback}`")),
+                    Some((_, fallback_kind)) if *fallback_kind != kind => self.problem(
+                        fallback_path,
+                        format!("`{fallback}` is a {fallback_kind} model; a {kind} model cannot fall back to it"),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        models
+    }
+
+    fn deployments(
+        &mut self,
+        model_path: &str,
+        raw: Option<Vec<RawDeployment>>,
+        kind: ModelKind,
+        providers: &BTreeMap<String, ProviderConfig>,
+    ) -> Vec<DeploymentConfig> {
+        let path = field(model_path, "deployments");
+        let raw = raw.unwrap_or_default();
+        if raw.is_empty() {
+            self.problem(&path, "a model needs at least one deployment");
+        }
+        raw.into_iter()
+            .enumerate()
+            .filter_map(|(j, raw)| self.deployment(&item(&path, j), raw, kind, providers))
+            .collect()
+    }
+
+    fn deployment(
+        &mut self,
+        path: &str,
+        raw: RawDeployment,
+        kind: ModelKind,
+        providers: &BTreeMap<String, ProviderConfig>,
+    ) -> Option<DeploymentConfig> {
+        let provider_path = field(path, "provider");
+        let provider = self.required(&provider_path, raw.provider);
+        if let Some(name) = &provider {
+            match providers.get(name) {
+                None => self.problem(
+                    &provider_path,
+                    format!(
+                        "unknown provider `{name}` (defined: {})",
+                        providers.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+                Some(p) if kind == ModelKind::Embedding && !p.kind.supports_embeddings() => self.problem(
+                    &provider_path,
+                    format!("provider `{name}` is kind {}, which has no embeddings API", p.kind),
+                ),
+                Some(_) => {}
+            }
+        }
+        let model = self.required(&field(path, "model"), raw.model);
+        let weight = self.int_in(
+            &field(path, "weight"),
+            raw.weight,
+            1,
+            i64::from(u32::MAX),
+            i64::from(DeploymentConfig::DEFAULT_WEIGHT),
+        );
+        let timeout = self.millis(&field(path, "timeout_ms"), raw.timeout_ms, DeploymentConfig::DEFAULT_TIMEOUT);
+        let first_byte_path = field(path, "first_byte_timeout_ms");
+        let first_byte_timeout = self.millis(&first_byte_path, raw.first_byte_timeout_ms, timeout);
+        if first_byte_timeout > timeout {
+            self.problem(first_byte_path, "must not exceed timeout_ms");
+        }
+        let price = raw.price.map(|p| self.price(&field(path, "price"), p, kind));
+        Some(DeploymentConfig {
+            provider: provider?,
+            model: model?,
+            weight: u32::try_from(weight).unwrap_or(DeploymentConfig::DEFAULT_WEIGHT),
+            timeout,
+            first_byte_timeout,
+            price,
+        })
+    }
+
+    fn price(&mut self, path: &str, raw: RawPrice, kind: ModelKind) -> Price {
+        let input = self.amount(path, "input_per_mtok", raw.input_per_mtok);
+        let output = self.amount(path, "output_per_mtok", raw.output_per_mtok);
+        if input.is_none() {
+            self.problem(field(path, "input_per_mtok"), "is required in a price");
+        }
+        // Embeddings produce no output tokens, so their price may leave the output out.
+        if output.is_none() && kind == ModelKind::Chat {
+            self.problem(field(path, "output_per_mtok"), "is required in a chat model's price");
+        }
+        Price {
+            input_per_mtok: input.unwrap_or_default(),
+            output_per_mtok: output.unwrap_or_default(),
+            cached_input_per_mtok: self.amount(path, "cached_input_per_mtok", raw.cached_input_per_mtok),
+            cache_write_per_mtok: self.amount(path, "cache_write_per_mtok", raw.cache_write_per_mtok),
+        }
+    }
+
+    fn amount(&mut self, parent: &str, name: &str, value: Option<ExactDecimal>) -> Option<Decimal> {
+        let ExactDecimal(value) = value?;
+        if value.is_sign_negative() && !value.is_zero() {
+            self.problem(field(parent, name), format!("must not be negative (got {value})"));
+        }
+        Some(value)
+    }
+}
+
+#[allow(dead_code)]
+fn unused(_: Option<String>) -> Option<String> {
+    non_empty(None)
+}

@@ -1,0 +1,126 @@
+//! The small top-level sections: server, storage, redis, routing, guardrails.
+
+use super::{Validator, field, non_empty};
+use crate::raw::{RawGuardrails, RawRouting, RawServer, RawUrl};
+use crate::{
+    GuardrailsConfig, InjectionConfig, PiiConfig, RedisConfig, RoutingConfig, ServerConfig,
+    StorageBackend, StorageConfig,
+};
+
+impl Validator {
+    pub(super) fn server(&mut self, raw: Option<RawServer>) -> ServerConfig {
+        let defaults = ServerConfig::default();
+        let Some(raw) = raw else {
+            return defaults;
+        };
+        let host = match raw.host {
+            Some(host) if host.trim().is_empty() => {
+                self.problem("server.host", "must not be empty");
+                defaults.host
+            }
+            Some(host) => host,
+            None => defaults.host,
+        };
+        let port = self.int_in("server.port", raw.port, 0, i64::from(u16::MAX), i64::from(defaults.port));
+        let max_body_bytes = self.int_in(
+            "server.max_body_bytes",
+            raw.max_body_bytes,
+            1,
+            i64::MAX,
+            i64::try_from(defaults.max_body_bytes).unwrap_or(i64::MAX),
+        );
+        let grace_ms = self.int_in(
+            "server.shutdown_grace_ms",
+            raw.shutdown_grace_ms,
+            0,
+            i64::MAX,
+            i64::try_from(defaults.shutdown_grace.as_millis()).unwrap_or(i64::MAX),
+        );
+        ServerConfig {
+            host,
+            port: u16::try_from(port).unwrap_or(defaults.port),
+            max_body_bytes: max_body_bytes.unsigned_abs(),
+            shutdown_grace: std::time::Duration::from_millis(grace_ms.unsigned_abs()),
+        }
+    }
+
+    pub(super) fn storage(&mut self, raw: Option<RawUrl>) -> StorageConfig {
+        let Some(raw) = raw else {
+            return StorageConfig::default();
+        };
+        let Some(url) = self.required("storage.url", raw.url) else {
+            return StorageConfig::default();
+        };
+        match StorageBackend::from_url(&url) {
+            Some(backend) => StorageConfig { url, backend },
+            None => {
+                self.problem(
+                    "storage.url",
+                    "must start with sqlite:, postgres:// or postgresql://",
+                );
+                StorageConfig::default()
+            }
+        }
+    }
+
+    pub(super) fn redis(&mut self, raw: Option<RawUrl>) -> Option<RedisConfig> {
+        let url = self.required("redis.url", raw?.url)?;
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            self.problem("redis.url", "must start with redis:// or rediss://");
+        }
+        Some(RedisConfig { url })
+    }
+
+    pub(super) fn routing(&mut self, raw: Option<RawRouting>) -> RoutingConfig {
+        let defaults = RoutingConfig::default();
+        let Some(raw) = raw else {
+            return defaults;
+        };
+        RoutingConfig {
+            strategy: self.keyword("routing.strategy", raw.strategy.as_deref(), defaults.strategy),
+            allow_provider_prefix: raw
+                .allow_provider_prefix
+                .unwrap_or(defaults.allow_provider_prefix),
+        }
+    }
+
+    pub(super) fn guardrails(&mut self, raw: Option<RawGuardrails>) -> GuardrailsConfig {
+        let defaults = GuardrailsConfig::default();
+        let Some(raw) = raw else {
+            return defaults;
+        };
+        let pii = match raw.pii {
+            None => defaults.pii,
+            Some(pii) => PiiConfig {
+                mode: self.keyword(
+                    "guardrails.pii.mode",
+                    non_empty(pii.mode).as_deref(),
+                    defaults.pii.mode,
+                ),
+            },
+        };
+        let injection = match raw.injection {
+            None => defaults.injection,
+            Some(injection) => {
+                let path = "guardrails.injection";
+                let threshold = match injection.threshold {
+                    None => InjectionConfig::DEFAULT_THRESHOLD,
+                    Some(t) if (0.0..=1.0).contains(&t) => t,
+                    Some(t) => {
+                        self.problem(field(path, "threshold"), format!("must be between 0 and 1 (got {t})"));
+                        InjectionConfig::DEFAULT_THRESHOLD
+                    }
+                };
+                InjectionConfig {
+                    mode: self.keyword(
+                        &field(path, "mode"),
+                        non_empty(injection.mode).as_deref(),
+                        defaults.injection.mode,
+                    ),
+                    threshold,
+                }
+            }
+        };
+        GuardrailsConfig { pii, injection }
+    }
+}

@@ -1,0 +1,151 @@
+//! Error answers in each provider's own shape and status conventions.
+
+use axum::response::Response;
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::headers::{rate_limited, request_id};
+use crate::respond;
+use crate::Flavour;
+
+/// What went wrong, independent of how a provider phrases it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ErrorKind {
+    BadRequest,
+    Unauthorized,
+    NotFound,
+    MethodNotAllowed,
+    RateLimited,
+    ServerError,
+    /// Anthropic's 529; 503 everywhere else.
+    Overloaded,
+}
+
+impl ErrorKind {
+    fn status(self, flavour: Flavour) -> StatusCode {
+        match self {
+            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            // Google frontends answer an unknown method/path pair with 404.
+            ErrorKind::MethodNotAllowed if flavour == Flavour::Gemini => StatusCode::NOT_FOUND,
+            ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::Overloaded if flavour == Flavour::Anthropic => overloaded_529(),
+            ErrorKind::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+fn overloaded_529() -> StatusCode {
+    StatusCode::from_u16(529).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
+}
+
+/// The flavour's error answer for a kind of failure.
+pub(crate) fn error(flavour: Flavour, seq: u64, kind: ErrorKind, message: &str) -> Response {
+    error_status(flavour, seq, kind.status(flavour), message)
+}
+
+/// The flavour's error answer for any status.
+pub(crate) fn error_status(flavour: Flavour, seq: u64, status: StatusCode, message: &str) -> Response {
+    let code = status.as_u16();
+    let body = match flavour {
+        Flavour::OpenAi | Flavour::Bench => openai_body(code, message),
+        // OpenRouter's own shape: a numeric `code`, no `type`.
+        Flavour::OpenRouter => json!({"error": {"message": message, "code": code}}),
+        // Azure's gateway errors carry the status as a string code; 400s come from the model
+        // service in the OpenAI shape.
+        Flavour::Azure if code == 400 => openai_body(code, message),
+        Flavour::Azure => json!({"error": {"code": code.to_string(), "message": message}}),
+        Flavour::Anthropic => json!({
+            "type": "error",
+            "error": {"type": anthropic_type(code), "message": message},
+            "request_id": request_id(seq),
+        }),
+        Flavour::Gemini => gemini_body(code, message),
+    };
+    let content_type = if flavour == Flavour::Gemini {
+        respond::GOOGLE_JSON
+    } else {
+        respond::JSON
+    };
+    let mut response = respond::bytes(status, content_type, respond::to_bytes(&body));
+    if code == 429 {
+        rate_limited(flavour, response.headers_mut());
+    }
+    response
+}
+
+fn openai_body(code: u16, message: &str) -> Value {
+    let (kind, error_code) = match code {
+        401 => ("invalid_request_error", Some("invalid_api_key")),
+        403 => ("invalid_request_error", Some("unsupported_country_region_territory")),
+        404 => ("invalid_request_error", None),
+        429 => ("requests", Some("rate_limit_exceeded")),
+        500..=599 => ("server_error", None),
+        _ => ("invalid_request_error", None),
+    };
+    json!({"error": {"message": message, "type": kind, "param": null, "code": error_code}})
+}
+
+fn anthropic_type(code: u16) -> &'static str {
+    match code {
+        401 => "authentication_error",
+        402 => "billing_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        529 => "overloaded_error",
+        500..=599 => "api_error",
+        _ => "invalid_request_error",
+    }
+}
+
+fn gemini_body(code: u16, message: &str) -> Value {
+    let status = match code {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        409 => "ABORTED",
+        429 => "RESOURCE_EXHAUSTED",
+        499 => "CANCELLED",
+        500 => "INTERNAL",
+        501 => "UNIMPLEMENTED",
+        503 => "UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
+        _ => "UNKNOWN",
+    };
+    let mut error = json!({"code": code, "message": message, "status": status});
+    let details = match code {
+        429 => Some(json!([{
+            "@type": "type.googleapis.com/google.rpc.RetryInfo",
+            "retryDelay": "1s",
+        }])),
+        401 => Some(json!([{
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "API_KEY_INVALID",
+            "domain": "googleapis.com",
+        }])),
+        _ => None,
+    };
+    if let (Some(details), Some(obj)) = (details, error.as_object_mut()) {
+        obj.insert("details".to_owned(), details);
+    }
+    json!({ "error": error })
+}
+
+/// The standard message for a fault-driven or auth failure of each kind.
+pub(crate) fn default_message(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::BadRequest => "Invalid request (mock fault).",
+        ErrorKind::Unauthorized => "Incorrect API key provided.",
+        ErrorKind::NotFound => "Not found.",
+        ErrorKind::MethodNotAllowed => "Method not allowed.",
+        ErrorKind::RateLimited => "Rate limit reached for requests. Please try again in 1s.",
+        ErrorKind::ServerError => "The server had an error while processing your request.",
+        ErrorKind::Overloaded => "Overloaded",
+    }
+}

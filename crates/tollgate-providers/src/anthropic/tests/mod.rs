@@ -1,0 +1,5 @@
+//! Unit tests of the Anthropic mappings, and provider tests against the `tollgate-mock` server.
+
+mod request;
+mod response;
+mod stream;

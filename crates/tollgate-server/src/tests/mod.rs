@@ -1,0 +1,1 @@
+// tests added once the dialects land
