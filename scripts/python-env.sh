@@ -71,7 +71,8 @@ if [[ -z "$venv_version" ]]; then
         rm -rf "$venv"
     fi
     say "creating $venv with $base_python ($(python_version_ok "$base_python"))"
-    "$base_python" -m venv "$venv"
+    "$base_python" -m venv "$venv" \
+        || die "could not create the venv with $base_python (on Debian: apt-get install python3-venv)"
     venv_version="$(python_version_ok "$venv_python")" || die "the new venv's python does not run"
 fi
 

@@ -79,7 +79,7 @@ class _Startup:
         config = harness.gateway_config(mock_url, workdir / "tollgate.db")
         config_path.write_text(harness.render_config_yaml(config), encoding="utf-8")
         argv = [str(gateway_bin), "serve", "--config", str(config_path)]
-        env = {"TOLLGATE_MASTER_KEY": MASTER_KEY, "RUST_BACKTRACE": "1"}
+        env = {"TOLLGATE_MASTER_KEY": MASTER_KEY, "RUST_BACKTRACE": "1", "NO_COLOR": "1"}
         # cwd is the temp dir, so anything the gateway writes relative to it stays there.
         process = _start("tollgate", argv, env, workdir)
         try:
@@ -97,13 +97,17 @@ class _Startup:
 
                 harness.wait_until_ready(ready_status, process, harness.STARTUP_TIMEOUT_S, f"GET {url}/health/ready")
         except StartupError as error:
-            raise StartupError(f"{error}\n\nconfig given to tollgate ({config_path}):\n{config_path.read_text()}") from error
+            raise StartupError(
+                f"{error}\n\nconfig given to tollgate ({config_path}):\n{config_path.read_text()}"
+            ) from error
         return Gateway(url=url, process=process, config_path=config_path)
 
     def require(self) -> Gateway:
         if self.error is not None:
             if self._reported:
-                pytest.fail("tollgate or tollgate-mock did not start; see the first failing test for why", pytrace=False)
+                pytest.fail(
+                    "tollgate or tollgate-mock did not start; see the first failing test for why", pytrace=False
+                )
             self._reported = True
             pytest.fail(self.error, pytrace=False)
         assert self.gateway is not None

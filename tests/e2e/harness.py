@@ -210,6 +210,10 @@ def _die_with_parent() -> None:
         _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
 
 
+# Colour codes, in case a logger colours its output even when it is not a terminal.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 @dataclass
 class OutputLine:
     stream: str  # "stdout" | "stderr"
@@ -252,7 +256,7 @@ class ManagedProcess:
 
     def _drain(self, stream, label: str) -> None:
         for raw in stream:
-            line = raw.rstrip("\r\n")
+            line = _ANSI_ESCAPE.sub("", raw.rstrip("\r\n"))
             with self._lock:
                 self._lines.append(OutputLine(label, line))
             if label == "stdout" and self._queue_stdout:

@@ -174,7 +174,7 @@ def test_process_line_is_found_and_output_kept(tmp_path):
         tmp_path,
         """
         import sys, time
-        print("warming up", file=sys.stderr)
+        print("\\x1b[2m2026-01-01\\x1b[0m \\x1b[32m INFO\\x1b[0m warming up", file=sys.stderr)
         print('{"level":"INFO","msg":"starting"}')
         print("tollgate listening on http://127.0.0.1:4321")
         time.sleep(60)
@@ -187,7 +187,8 @@ def test_process_line_is_found_and_output_kept(tmp_path):
         while "warming up" not in child.output() and time.monotonic() < deadline:
             time.sleep(0.01)
         output = child.output()
-        assert "[stderr] warming up" in output and "[stdout] tollgate listening" in output
+        assert "[stderr] 2026-01-01  INFO warming up" in output, "colour codes are stripped"
+        assert "[stdout] tollgate listening" in output
         mark = child.mark()
         assert child.output(since=mark) == "(no output)"
     finally:

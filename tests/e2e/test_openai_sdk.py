@@ -47,9 +47,11 @@ TOOL_QUESTION = "weather in Oslo please"
 
 # A 1x1 transparent PNG.
 PNG_DATA_URL = (
-    "data:image/png;base64,"
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
 )
+
+# Upstreams that speak the OpenAI wire format themselves, where response_format passes through.
+OPENAI_WIRE_MODELS = ["gpt-upstream", "router-upstream", "azure-upstream"]
 
 chat_models = pytest.mark.parametrize("model", CHAT_MODELS)
 
@@ -173,8 +175,13 @@ def test_response_format_json_object_is_accepted(openai_client, model):
         response_format={"type": "json_object"},
     )
 
-    assert response.choices[0].message.content
+    content = response.choices[0].message.content
+    assert content
     assert_usage_consistent(response.usage)
+    if model in OPENAI_WIRE_MODELS:
+        # The request reached an OpenAI-wire fake with response_format intact: in JSON mode the
+        # fakes answer {"echo": <last user text>} instead of plain text.
+        assert json.loads(content) == {"echo": "answer in json"}
 
 
 # --- chat, streaming ------------------------------------------------------------------------
@@ -187,12 +194,7 @@ def collect_stream(stream) -> list:
 
 
 def streamed_text(chunks, index: int = 0) -> str:
-    return "".join(
-        choice.delta.content or ""
-        for chunk in chunks
-        for choice in chunk.choices
-        if choice.index == index
-    )
+    return "".join(choice.delta.content or "" for chunk in chunks for choice in chunk.choices if choice.index == index)
 
 
 def finish_reasons(chunks, index: int = 0) -> list[str]:
@@ -297,9 +299,7 @@ def test_tool_round_trip(openai_client, model):
             {
                 "role": "assistant",
                 "content": None,
-                "tool_calls": [
-                    {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
-                ],
+                "tool_calls": [{"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}],
             },
             {"role": "tool", "tool_call_id": call_id, "content": "sunny"},
         ],
@@ -379,7 +379,7 @@ def test_embeddings_float_and_base64_agree(http, model):
     floats = [item["embedding"] for item in raw_embeddings(http, model, "float")["data"]]
     encoded = [item["embedding"] for item in raw_embeddings(http, model, "base64")["data"]]
 
-    for vector, text in zip(floats, encoded):
+    for vector, text in zip(floats, encoded, strict=True):
         assert isinstance(vector, list) and vector and all(isinstance(x, (int, float)) for x in vector)
         assert isinstance(text, str), "encoding_format=base64 must answer a base64 string"
         assert decode_base64_f32(text) == as_f32(vector)
@@ -392,7 +392,7 @@ def test_embeddings_sdk_default_path(openai_client, http, model):
 
     assert len(response.data) == len(EMBED_INPUT)
     floats = [item["embedding"] for item in raw_embeddings(http, model, "float")["data"]]
-    for item, expected in zip(response.data, floats):
+    for item, expected in zip(response.data, floats, strict=True):
         assert isinstance(item.embedding, list) and item.embedding
         assert item.embedding == as_f32(expected)
 
@@ -455,7 +455,9 @@ def test_messages_not_a_list_is_bad_request(openai_client):
 
 def test_invalid_json_is_bad_request_in_openai_shape(http):
     response = http.post(
-        "/v1/chat/completions", content=b'{"model": "gpt-upstream", "messages": [', headers={"content-type": "application/json"}
+        "/v1/chat/completions",
+        content=b'{"model": "gpt-upstream", "messages": [',
+        headers={"content-type": "application/json"},
     )
 
     assert response.status_code == 400, response.text

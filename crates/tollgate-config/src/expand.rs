@@ -63,7 +63,9 @@ impl ColumnMap {
             result = if column < sub.expanded_start + sub.expanded_len {
                 sub.original_start
             } else {
-                sub.original_start + sub.original_len + (column - sub.expanded_start - sub.expanded_len)
+                sub.original_start
+                    + sub.original_len
+                    + (column - sub.expanded_start - sub.expanded_len)
             };
         }
         result
@@ -127,12 +129,16 @@ fn expand_line(line: usize, code: &str, env: &dyn Fn(&str) -> Option<String>, ou
         let original_len = original.chars().count();
         let expanded_len = replacement.chars().count();
         if original != replacement {
-            out.columns.lines.entry(line).or_default().push(Substitution {
-                expanded_start: expanded_col,
-                expanded_len,
-                original_start: original_col,
-                original_len,
-            });
+            out.columns
+                .lines
+                .entry(line)
+                .or_default()
+                .push(Substitution {
+                    expanded_start: expanded_col,
+                    expanded_len,
+                    original_start: original_col,
+                    original_len,
+                });
         }
         out.text.push_str(&replacement);
         original_col += original_len;
@@ -214,7 +220,8 @@ fn comment_start(line: &str) -> usize {
                     return offset;
                 }
                 if (c == '"' || c == '\'')
-                    && previous_non_space.is_none_or(|p| matches!(p, ':' | '-' | '?' | ',' | '[' | '{'))
+                    && previous_non_space
+                        .is_none_or(|p| matches!(p, ':' | '-' | '?' | ',' | '[' | '{'))
                 {
                     quote = Some(c);
                 }

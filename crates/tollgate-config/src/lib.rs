@@ -1,7 +1,7 @@
 //! Tollgate's configuration: the YAML file of design.md §4.1 and the zero-config defaults.
 //!
 //! Loading runs in four steps, each in its own module:
-//! 1. [`expand`](mod@expand): `${VAR}` / `${VAR:-default}` substituted in the text, every unset
+//! 1. `expand`: `${VAR}` / `${VAR:-default}` substituted in the text, every unset
 //!    variable collected;
 //! 2. `source_index`: where each YAML node sits (line, column), so that errors found later
 //!    can point at the file;
@@ -29,4 +29,4 @@ pub use types::{
     ModelConfig, ModelKind, PiiConfig, PiiMode, Price, ProviderConfig, ProviderKind, RedisConfig,
     RoutingConfig, RoutingStrategy, ServerConfig, StorageBackend, StorageConfig,
 };
-pub use zero_config::{ENV_PROVIDERS, EnvProvider};
+pub use zero_config::{ENV_PROVIDERS, EnvProvider, MOCK_PROVIDER};

@@ -18,7 +18,10 @@ const STRING_SOURCE: &str = "<string>";
 /// Parses and validates config text. `env` answers `${VAR}` lookups (pass
 /// `&|name| std::env::var(name).ok()` for the process environment). On failure every problem
 /// found is returned; see [`ConfigErrors`] for the order and format.
-pub fn load_from_str(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigErrors> {
+pub fn load_from_str(
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigErrors> {
     load(text, env).map_err(|errors| ConfigErrors::new(STRING_SOURCE, errors))
 }
 
@@ -55,11 +58,12 @@ fn load(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, Vec<
         problems,
         columns,
     } = expand(text, env);
-    let index = SourceIndex::build(&text);
 
     // Unset variables first, all together: with values missing, later errors would mostly be
     // consequences of them.
     if !problems.is_empty() {
+        // The index is only needed to report errors, so it is built only then.
+        let index = SourceIndex::build(&text);
         return Err(problems
             .into_iter()
             .map(|problem| ConfigError {
@@ -79,6 +83,7 @@ fn load(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, Vec<
 
     let raw = parse_raw(&text, &columns)?;
     validate(raw).map_err(|problems| {
+        let index = SourceIndex::build(&text);
         problems
             .into_iter()
             .map(|problem| semantic_error(problem, &index, &columns))
@@ -96,19 +101,21 @@ pub(crate) fn yaml_options() -> serde_saphyr::Options {
 /// The typed parse. Stops at the first syntax or type error, reported with its path.
 fn parse_raw(text: &str, columns: &ColumnMap) -> Result<RawConfig, Vec<ConfigError>> {
     let mut error_path = String::new();
-    let parsed = serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(), |de| {
-        // An empty file (or one with only comments) is an empty config, not a syntax error.
-        serde_path_to_error::deserialize::<_, Option<RawConfig>>(de).map_err(|err| {
-            error_path = path_string(err.path());
-            err.into_inner()
-        })
-    });
+    let parsed =
+        serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(), |de| {
+            // An empty file (or one with only comments) is an empty config, not a syntax error.
+            serde_path_to_error::deserialize::<_, Option<RawConfig>>(de).map_err(|err| {
+                error_path = path_string(err.path());
+                err.into_inner()
+            })
+        });
     match parsed {
         Ok(raw) => Ok(raw.unwrap_or_default()),
         Err(err) => {
             let location = err.location().filter(|l| l.line() > 0);
             let line = location.map(|l| l.line() as usize);
-            let column = location.map(|l| columns.original_column(l.line() as usize, l.column() as usize));
+            let column =
+                location.map(|l| columns.original_column(l.line() as usize, l.column() as usize));
             Err(vec![ConfigError {
                 path: error_path,
                 line,
@@ -123,10 +130,17 @@ fn parse_raw(text: &str, columns: &ColumnMap) -> Result<RawConfig, Vec<ConfigErr
 /// without control characters (the message may quote the user's keys).
 fn plain_message(err: &serde_saphyr::Error) -> String {
     let message: Cow<'_, str> = UserMessageFormatter.format_message(err.without_snippet());
-    message
+    let message: String = message
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+        .collect();
+    // Parser jargon for the shapes users get wrong most, reworded in the file's terms.
+    match message.as_str() {
+        "expected mapping start" => "expected a mapping (`key: value` entries)".to_owned(),
+        "expected sequence start" => "expected a list".to_owned(),
+        "invalid i64" => "expected a whole number".to_owned(),
+        _ => message,
+    }
 }
 
 /// `serde_path_to_error` paths as `a.b[0].c`, without its `?` for positions it could not name.

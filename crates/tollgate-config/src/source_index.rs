@@ -30,7 +30,9 @@ impl SourceIndex {
     /// reports the syntax error itself).
     pub fn build(text: &str) -> Self {
         let mut index = Self::default();
-        if let Ok(root) = serde_saphyr::from_str_with_options::<Spanned<Node>>(text, crate::load::yaml_options()) {
+        if let Ok(root) =
+            serde_saphyr::from_str_with_options::<Spanned<Node>>(text, crate::load::yaml_options())
+        {
             index.add(String::new(), &root);
         }
         index.by_position.sort();

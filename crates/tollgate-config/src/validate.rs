@@ -24,8 +24,18 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, Vec<Problem>> {
     let master_key = non_empty(raw.master_key).map(Secret::new);
     let storage = v.storage(raw.storage);
     let redis = v.redis(raw.redis);
-    let providers = v.providers(raw.providers.unwrap_or_default());
-    let models = v.models(raw.models.unwrap_or_default(), &providers);
+    let raw_providers = raw.providers.unwrap_or_default();
+    // Names as written, valid or not: a deployment on a provider whose own entry has an error
+    // should not get a second, misleading "unknown provider" error.
+    let declared = raw_providers.keys().cloned().collect();
+    let providers = v.providers(raw_providers);
+    let models = v.models(
+        raw.models.unwrap_or_default(),
+        &models::KnownProviders {
+            declared,
+            valid: &providers,
+        },
+    );
     let routing = v.routing(raw.routing);
     let guardrails = v.guardrails(raw.guardrails);
     if !v.problems.is_empty() {
@@ -84,12 +94,16 @@ impl Validator {
             None => default,
             Some(v) if (min..=max).contains(&v) => v,
             Some(v) => {
-                let expected = match (min, max) {
-                    (0, i64::MAX) => "must not be negative".to_owned(),
-                    (1, i64::MAX) => "must be greater than 0".to_owned(),
-                    _ => format!("must be between {min} and {max}"),
+                let rule = if v > max {
+                    format!("must be at most {max}")
+                } else {
+                    match min {
+                        0 => "must not be negative".to_owned(),
+                        1 => "must be greater than 0".to_owned(),
+                        _ => format!("must be at least {min}"),
+                    }
                 };
-                self.problem(path, format!("{expected} (got {v})"));
+                self.problem(path, format!("{rule} (got {v})"));
                 default
             }
         }
@@ -98,7 +112,10 @@ impl Validator {
     /// A duration in milliseconds, greater than 0.
     fn millis(&mut self, path: &str, value: Option<i64>, default: Duration) -> Duration {
         let default_ms = i64::try_from(default.as_millis()).unwrap_or(i64::MAX);
-        Duration::from_millis(self.int_in(path, value, 1, i64::MAX, default_ms).unsigned_abs())
+        Duration::from_millis(
+            self.int_in(path, value, 1, i64::MAX, default_ms)
+                .unsigned_abs(),
+        )
     }
 
     /// A required string field; empty counts as missing.

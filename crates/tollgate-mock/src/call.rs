@@ -6,8 +6,8 @@ use std::future::Future;
 
 use axum::extract::Request;
 use axum::response::Response;
-use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use http::StatusCode;
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -22,7 +22,8 @@ use crate::{Fault, Flavour, RecordedRequest};
 /// Larger than any provider accepts (Anthropic: 32 MB), so size limits are the gateway's to test.
 const MAX_BODY: usize = 64 * 1024 * 1024;
 
-const BAD_JSON: &str = r#"{"id":"mock-broken","object":"chat.completion","choices":[{"index":0,"message":{"#;
+const BAD_JSON: &str =
+    r#"{"id":"mock-broken","object":"chat.completion","choices":[{"index":0,"message":{"#;
 const HTML_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\
 <body><h1>Bad Gateway</h1><p>The upstream server returned an invalid response.</p></body></html>\n";
 
@@ -42,7 +43,12 @@ pub(crate) struct Call {
 }
 
 /// Runs `handler` for a request of `flavour`, with recording, faults and standard headers.
-pub(crate) async fn entry<F, Fut>(app: App, flavour: Flavour, request: Request, handler: F) -> Response
+pub(crate) async fn entry<F, Fut>(
+    app: App,
+    flavour: Flavour,
+    request: Request,
+    handler: F,
+) -> Response
 where
     F: FnOnce(Call) -> Fut,
     Fut: Future<Output = Response>,
@@ -148,8 +154,13 @@ impl Call {
                 }
                 match never().await {}
             }
-            Fault::Status { status, body, headers } => {
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            Fault::Status {
+                status,
+                body,
+                headers,
+            } => {
+                let status =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 let mut response = match body {
                     Some(body) => respond::bytes(status, respond::JSON, body),
                     None => errors::error_status(self.flavour, self.seq, status, "Mock fault."),

@@ -2,11 +2,12 @@
 
 use axum::response::Response;
 use http::StatusCode;
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::headers::{rate_limited, request_id};
-use crate::respond;
 use crate::Flavour;
+use crate::headers::{rate_limited, request_id};
+use crate::respond::{self, to_bytes};
 
 /// What went wrong, independent of how a provider phrases it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,45 +49,134 @@ pub(crate) fn error(flavour: Flavour, seq: u64, kind: ErrorKind, message: &str) 
 }
 
 /// The flavour's error answer for any status.
-pub(crate) fn error_status(flavour: Flavour, seq: u64, status: StatusCode, message: &str) -> Response {
+pub(crate) fn error_status(
+    flavour: Flavour,
+    seq: u64,
+    status: StatusCode,
+    message: &str,
+) -> Response {
     let code = status.as_u16();
     let body = match flavour {
-        Flavour::OpenAi | Flavour::Bench => openai_body(code, message),
+        Flavour::OpenAi | Flavour::Bench => to_bytes(&openai_body(code, message)),
         // OpenRouter's own shape: a numeric `code`, no `type`.
-        Flavour::OpenRouter => json!({"error": {"message": message, "code": code}}),
+        Flavour::OpenRouter => to_bytes(&OpenRouterError {
+            error: OpenRouterBody { message, code },
+        }),
         // Azure's gateway errors carry the status as a string code; 400s come from the model
         // service in the OpenAI shape.
-        Flavour::Azure if code == 400 => openai_body(code, message),
-        Flavour::Azure => json!({"error": {"code": code.to_string(), "message": message}}),
-        Flavour::Anthropic => json!({
-            "type": "error",
-            "error": {"type": anthropic_type(code), "message": message},
-            "request_id": request_id(seq),
+        Flavour::Azure if code == 400 => to_bytes(&openai_body(code, message)),
+        Flavour::Azure => to_bytes(&AzureError {
+            error: AzureBody {
+                code: code.to_string(),
+                message,
+            },
         }),
-        Flavour::Gemini => gemini_body(code, message),
+        Flavour::Anthropic => to_bytes(&AnthropicError {
+            kind: "error",
+            error: AnthropicBody {
+                kind: anthropic_type(code),
+                message,
+            },
+            request_id: request_id(seq),
+        }),
+        Flavour::Gemini => to_bytes(&gemini_body(code, message)),
     };
     let content_type = if flavour == Flavour::Gemini {
         respond::GOOGLE_JSON
     } else {
         respond::JSON
     };
-    let mut response = respond::bytes(status, content_type, respond::to_bytes(&body));
+    let mut response = respond::bytes(status, content_type, body);
     if code == 429 {
         rate_limited(flavour, response.headers_mut());
     }
     response
 }
 
-fn openai_body(code: u16, message: &str) -> Value {
+#[derive(Serialize)]
+struct OpenAiError<'a> {
+    error: OpenAiBody<'a>,
+}
+
+#[derive(Serialize)]
+struct OpenAiBody<'a> {
+    message: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    param: Option<&'static str>,
+    code: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct OpenRouterError<'a> {
+    error: OpenRouterBody<'a>,
+}
+
+#[derive(Serialize)]
+struct OpenRouterBody<'a> {
+    message: &'a str,
+    code: u16,
+}
+
+#[derive(Serialize)]
+struct AzureError<'a> {
+    error: AzureBody<'a>,
+}
+
+#[derive(Serialize)]
+struct AzureBody<'a> {
+    code: String,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct AnthropicError<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    error: AnthropicBody<'a>,
+    request_id: String,
+}
+
+#[derive(Serialize)]
+struct AnthropicBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct GeminiError<'a> {
+    error: GeminiBody<'a>,
+}
+
+#[derive(Serialize)]
+struct GeminiBody<'a> {
+    code: u16,
+    message: &'a str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<Value>,
+}
+
+fn openai_body(code: u16, message: &str) -> OpenAiError<'_> {
     let (kind, error_code) = match code {
         401 => ("invalid_request_error", Some("invalid_api_key")),
-        403 => ("invalid_request_error", Some("unsupported_country_region_territory")),
-        404 => ("invalid_request_error", None),
+        403 => (
+            "invalid_request_error",
+            Some("unsupported_country_region_territory"),
+        ),
         429 => ("requests", Some("rate_limit_exceeded")),
         500..=599 => ("server_error", None),
         _ => ("invalid_request_error", None),
     };
-    json!({"error": {"message": message, "type": kind, "param": null, "code": error_code}})
+    OpenAiError {
+        error: OpenAiBody {
+            message,
+            kind,
+            param: None,
+            code: error_code,
+        },
+    }
 }
 
 fn anthropic_type(code: u16) -> &'static str {
@@ -103,7 +193,7 @@ fn anthropic_type(code: u16) -> &'static str {
     }
 }
 
-fn gemini_body(code: u16, message: &str) -> Value {
+fn gemini_body(code: u16, message: &str) -> GeminiError<'_> {
     let status = match code {
         400 => "INVALID_ARGUMENT",
         401 => "UNAUTHENTICATED",
@@ -118,7 +208,6 @@ fn gemini_body(code: u16, message: &str) -> Value {
         504 => "DEADLINE_EXCEEDED",
         _ => "UNKNOWN",
     };
-    let mut error = json!({"code": code, "message": message, "status": status});
     let details = match code {
         429 => Some(json!([{
             "@type": "type.googleapis.com/google.rpc.RetryInfo",
@@ -131,10 +220,14 @@ fn gemini_body(code: u16, message: &str) -> Value {
         }])),
         _ => None,
     };
-    if let (Some(details), Some(obj)) = (details, error.as_object_mut()) {
-        obj.insert("details".to_owned(), details);
+    GeminiError {
+        error: GeminiBody {
+            code,
+            message,
+            status,
+            details,
+        },
     }
-    json!({ "error": error })
 }
 
 /// The standard message for a fault-driven or auth failure of each kind.

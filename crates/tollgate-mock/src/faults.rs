@@ -54,7 +54,8 @@ impl Fault {
     /// or a separator (`-`, `/`, `:`, `.`, `_`), e.g. `fail-500`, `slow-250-gpt-4o`,
     /// `cut-stream/claude`. Status faults cannot be selected this way.
     pub fn from_model(model: &str) -> Option<Fault> {
-        let at_boundary = |rest: &str| rest.is_empty() || rest.starts_with(['-', '/', ':', '.', '_']);
+        let at_boundary =
+            |rest: &str| rest.is_empty() || rest.starts_with(['-', '/', ':', '.', '_']);
         if let Some(rest) = model.strip_prefix("slow-stream-") {
             return millis_prefix(rest, at_boundary).map(Fault::SlowStream);
         }

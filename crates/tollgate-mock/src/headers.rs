@@ -17,11 +17,23 @@ pub(crate) fn decorate(flavour: Flavour, seq: u64, headers: &mut HeaderMap) {
         Flavour::OpenAi | Flavour::OpenRouter | Flavour::Azure => {
             add(headers, "x-request-id", request_id(seq));
             add(headers, "openai-processing-ms", "1".to_owned());
-            add(headers, "x-ratelimit-limit-requests", REQUEST_LIMIT.to_string());
-            add(headers, "x-ratelimit-remaining-requests", (REQUEST_LIMIT - 1).to_string());
+            add(
+                headers,
+                "x-ratelimit-limit-requests",
+                REQUEST_LIMIT.to_string(),
+            );
+            add(
+                headers,
+                "x-ratelimit-remaining-requests",
+                (REQUEST_LIMIT - 1).to_string(),
+            );
             add(headers, "x-ratelimit-reset-requests", "1s".to_owned());
             add(headers, "x-ratelimit-limit-tokens", TOKEN_LIMIT.to_string());
-            add(headers, "x-ratelimit-remaining-tokens", (TOKEN_LIMIT - 1_000).to_string());
+            add(
+                headers,
+                "x-ratelimit-remaining-tokens",
+                (TOKEN_LIMIT - 1_000).to_string(),
+            );
             add(headers, "x-ratelimit-reset-tokens", "1s".to_owned());
             if flavour == Flavour::Azure {
                 add(headers, "apim-request-id", request_id(seq));
@@ -30,11 +42,27 @@ pub(crate) fn decorate(flavour: Flavour, seq: u64, headers: &mut HeaderMap) {
         Flavour::Anthropic => {
             let reset = rfc3339(SystemTime::now() + Duration::from_secs(1));
             add(headers, "request-id", request_id(seq));
-            add(headers, "anthropic-ratelimit-requests-limit", REQUEST_LIMIT.to_string());
-            add(headers, "anthropic-ratelimit-requests-remaining", (REQUEST_LIMIT - 1).to_string());
+            add(
+                headers,
+                "anthropic-ratelimit-requests-limit",
+                REQUEST_LIMIT.to_string(),
+            );
+            add(
+                headers,
+                "anthropic-ratelimit-requests-remaining",
+                (REQUEST_LIMIT - 1).to_string(),
+            );
             add(headers, "anthropic-ratelimit-requests-reset", reset.clone());
-            add(headers, "anthropic-ratelimit-tokens-limit", TOKEN_LIMIT.to_string());
-            add(headers, "anthropic-ratelimit-tokens-remaining", (TOKEN_LIMIT - 1_000).to_string());
+            add(
+                headers,
+                "anthropic-ratelimit-tokens-limit",
+                TOKEN_LIMIT.to_string(),
+            );
+            add(
+                headers,
+                "anthropic-ratelimit-tokens-remaining",
+                (TOKEN_LIMIT - 1_000).to_string(),
+            );
             add(headers, "anthropic-ratelimit-tokens-reset", reset);
         }
         // Gemini sends no request id or rate-limit headers; the bench skips them for speed.
@@ -52,8 +80,16 @@ pub(crate) fn rate_limited(flavour: Flavour, headers: &mut HeaderMap) {
             add(headers, "x-ratelimit-remaining-tokens", "0".to_owned());
         }
         Flavour::Anthropic => {
-            add(headers, "anthropic-ratelimit-requests-remaining", "0".to_owned());
-            add(headers, "anthropic-ratelimit-tokens-remaining", "0".to_owned());
+            add(
+                headers,
+                "anthropic-ratelimit-requests-remaining",
+                "0".to_owned(),
+            );
+            add(
+                headers,
+                "anthropic-ratelimit-tokens-remaining",
+                "0".to_owned(),
+            );
         }
         Flavour::Gemini => {}
     }
@@ -81,7 +117,10 @@ pub(crate) fn unix_now() -> u64 {
 
 /// `2025-01-31T12:00:00Z` for a point in time (whole seconds, UTC), without a date crate.
 pub(crate) fn rfc3339(at: SystemTime) -> String {
-    let secs = at.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = at
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (year, month, day) = civil_from_days(days as i64);
     format!(

@@ -7,7 +7,10 @@ pub(crate) type Object = Map<String, Value>;
 
 /// The first of `names` present and not null (Gemini accepts camelCase and snake_case names).
 pub(crate) fn field<'a>(obj: &'a Object, names: &[&str]) -> Option<&'a Value> {
-    names.iter().find_map(|n| obj.get(*n)).filter(|v| !v.is_null())
+    names
+        .iter()
+        .find_map(|n| obj.get(*n))
+        .filter(|v| !v.is_null())
 }
 
 fn wrong(name: &str, expected: &str) -> String {
@@ -40,7 +43,10 @@ pub(crate) fn opt_u64(obj: &Object, names: &[&str]) -> Result<Option<u64>, Strin
     }
 }
 
-pub(crate) fn opt_array<'a>(obj: &'a Object, names: &[&str]) -> Result<Option<&'a Vec<Value>>, String> {
+pub(crate) fn opt_array<'a>(
+    obj: &'a Object,
+    names: &[&str],
+) -> Result<Option<&'a Vec<Value>>, String> {
     match field(obj, names) {
         None => Ok(None),
         Some(Value::Array(a)) => Ok(Some(a)),
@@ -48,7 +54,10 @@ pub(crate) fn opt_array<'a>(obj: &'a Object, names: &[&str]) -> Result<Option<&'
     }
 }
 
-pub(crate) fn opt_object<'a>(obj: &'a Object, names: &[&str]) -> Result<Option<&'a Object>, String> {
+pub(crate) fn opt_object<'a>(
+    obj: &'a Object,
+    names: &[&str],
+) -> Result<Option<&'a Object>, String> {
     match field(obj, names) {
         None => Ok(None),
         Some(Value::Object(o)) => Ok(Some(o)),

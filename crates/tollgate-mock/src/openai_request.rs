@@ -16,12 +16,14 @@ pub(crate) struct ChatRequest {
 /// `usage_include` honours OpenRouter's own `"usage":{"include":true}` switch for streams.
 pub(crate) fn parse(body: &Object, usage_include: bool) -> Result<ChatRequest, String> {
     let model = opt_str(body, &["model"])?.map(str::to_owned);
-    let messages = opt_array(body, &["messages"])?
-        .ok_or("Missing required parameter: 'messages'.")?;
+    let messages =
+        opt_array(body, &["messages"])?.ok_or("Missing required parameter: 'messages'.")?;
     if messages.is_empty() {
-        return Err("Invalid 'messages': empty array. Expected an array with minimum length 1, \
+        return Err(
+            "Invalid 'messages': empty array. Expected an array with minimum length 1, \
                     but got an empty array instead."
-            .to_owned());
+                .to_owned(),
+        );
     }
 
     let mut prompt = Prompt::new();
@@ -32,7 +34,10 @@ pub(crate) fn parse(body: &Object, usage_include: bool) -> Result<ChatRequest, S
             .ok_or_else(|| format!("Invalid type for 'messages[{i}]': expected an object."))?;
         let role = opt_str(message, &["role"])?
             .ok_or_else(|| format!("Missing required parameter: 'messages[{i}].role'."))?;
-        if !matches!(role, "system" | "developer" | "user" | "assistant" | "tool" | "function") {
+        if !matches!(
+            role,
+            "system" | "developer" | "user" | "assistant" | "tool" | "function"
+        ) {
             return Err(format!(
                 "Invalid value: '{role}'. Supported values are: 'system', 'assistant', 'user', \
                  'function', 'tool', and 'developer'."
@@ -57,13 +62,17 @@ pub(crate) fn parse(body: &Object, usage_include: bool) -> Result<ChatRequest, S
         None => opt_u64(body, &["max_tokens"])?,
     };
     if prompt.max_tokens == Some(0) {
-        return Err("Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, \
+        return Err(
+            "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, \
                     but got 0 instead."
-            .to_owned());
+                .to_owned(),
+        );
     }
     let n = opt_u64(body, &["n"])?.unwrap_or(1);
     if !(1..=128).contains(&n) {
-        return Err(format!("Invalid 'n': expected a value between 1 and 128, but got {n} instead."));
+        return Err(format!(
+            "Invalid 'n': expected a value between 1 and 128, but got {n} instead."
+        ));
     }
     prompt.choices = n;
     prompt.json_mode = json_mode(body)?;
@@ -71,7 +80,9 @@ pub(crate) fn parse(body: &Object, usage_include: bool) -> Result<ChatRequest, S
     let stream = opt_bool(body, &["stream"])?.unwrap_or(false);
     let stream_options = opt_object(body, &["stream_options"])?;
     if stream_options.is_some() && !stream {
-        return Err("The 'stream_options' parameter is only allowed when 'stream' is enabled.".to_owned());
+        return Err(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.".to_owned(),
+        );
     }
     let mut include_usage = match stream_options {
         Some(options) => opt_bool(options, &["include_usage"])?.unwrap_or(false),
@@ -99,7 +110,9 @@ fn content_text(content: Option<&Value>, index: usize) -> Result<String, String>
             let mut text = String::new();
             for (j, part) in parts.iter().enumerate() {
                 let part = part.as_object().ok_or_else(|| {
-                    format!("Invalid type for 'messages[{index}].content[{j}]': expected an object.")
+                    format!(
+                        "Invalid type for 'messages[{index}].content[{j}]': expected an object."
+                    )
                 })?;
                 if opt_str(part, &["type"])? == Some("text") {
                     text.push_str(opt_str(part, &["text"])?.unwrap_or_default());
@@ -148,6 +161,8 @@ fn json_mode(body: &Object) -> Result<bool, String> {
     match opt_str(format, &["type"])? {
         Some("json_object" | "json_schema") => Ok(true),
         Some("text") | None => Ok(false),
-        Some(other) => Err(format!("Invalid value for 'response_format.type': '{other}'.")),
+        Some(other) => Err(format!(
+            "Invalid value for 'response_format.type': '{other}'."
+        )),
     }
 }

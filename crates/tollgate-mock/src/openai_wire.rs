@@ -40,7 +40,12 @@ impl Meta {
             Dialect::OpenRouter => format!("gen-{created}-mock{seq}"),
             _ => format!("chatcmpl-mock{seq}"),
         };
-        Meta { dialect, id, created, model }
+        Meta {
+            dialect,
+            id,
+            created,
+            model,
+        }
     }
 
     pub(crate) fn provider(&self) -> Option<&'static str> {
@@ -235,7 +240,11 @@ impl UsageOut {
                 accepted_prediction_tokens: 0,
                 rejected_prediction_tokens: 0,
             },
-            cost: if openrouter { micro_usd(prompt_cost + completion_cost) } else { None },
+            cost: if openrouter {
+                micro_usd(prompt_cost + completion_cost)
+            } else {
+                None
+            },
             is_byok: openrouter.then_some(false),
             cost_details: openrouter.then(|| CostDetails {
                 upstream_inference_cost: None,

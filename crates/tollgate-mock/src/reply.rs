@@ -54,7 +54,10 @@ impl Prompt {
 pub(crate) enum Answer {
     Text(String),
     /// `arguments` is the JSON text `{"input":"<last user text>"}`.
-    ToolCall { name: String, arguments: String },
+    ToolCall {
+        name: String,
+        arguments: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,22 +98,17 @@ pub(crate) struct Reply {
     pub(crate) usage: Usage,
 }
 
-impl Reply {
-    pub(crate) fn text(&self) -> Option<&str> {
-        match &self.answer {
-            Answer::Text(text) => Some(text),
-            Answer::ToolCall { .. } => None,
-        }
-    }
-}
-
 /// The deterministic answer to a prompt.
 pub(crate) fn reply(prompt: &Prompt) -> Reply {
     let prompt_tokens = prompt.words.max(1);
     let usage = |output| Usage {
         prompt: prompt_tokens,
         cached: if prompt.cached { prompt_tokens / 2 } else { 0 },
-        cache_write: if prompt.cache_write { prompt_tokens / 2 } else { 0 },
+        cache_write: if prompt.cache_write {
+            prompt_tokens / 2
+        } else {
+            0
+        },
         output,
         choices: prompt.choices,
         reasoning: if prompt.reason { REASONING_TOKENS } else { 0 },

@@ -11,7 +11,11 @@ pub(crate) const JSON: &str = "application/json";
 /// Google's frontends name the charset; parsers must accept media-type parameters.
 pub(crate) const GOOGLE_JSON: &str = "application/json; charset=UTF-8";
 
-pub(crate) fn bytes(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response {
+pub(crate) fn bytes(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response {
     let mut response = Response::new(Body::from(body.into()));
     *response.status_mut() = status;
     response
@@ -25,7 +29,9 @@ pub(crate) fn bytes(status: StatusCode, content_type: &'static str, body: impl I
 pub(crate) fn to_bytes<T: Serialize>(value: &T) -> Bytes {
     match serde_json::to_vec(value) {
         Ok(body) => Bytes::from(body),
-        Err(e) => Bytes::from(format!("{{\"error\":\"mock could not serialize its answer: {e}\"}}")),
+        Err(e) => Bytes::from(format!(
+            "{{\"error\":\"mock could not serialize its answer: {e}\"}}"
+        )),
     }
 }
 

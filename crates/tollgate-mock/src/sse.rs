@@ -34,15 +34,27 @@ pub(crate) enum SseItem {
 
 impl SseItem {
     pub(crate) fn data(data: String) -> Self {
-        SseItem::Event { name: None, data, content: false }
+        SseItem::Event {
+            name: None,
+            data,
+            content: false,
+        }
     }
 
     pub(crate) fn content(data: String) -> Self {
-        SseItem::Event { name: None, data, content: true }
+        SseItem::Event {
+            name: None,
+            data,
+            content: true,
+        }
     }
 
     pub(crate) fn named(name: &'static str, data: String, content: bool) -> Self {
-        SseItem::Event { name: Some(name), data, content }
+        SseItem::Event {
+            name: Some(name),
+            data,
+            content,
+        }
     }
 
     fn is_content(&self) -> bool {
@@ -97,8 +109,14 @@ fn body(mut items: Vec<SseItem>, quirks: StreamQuirks, delivery: Delivery) -> Bo
         let bytes = Bytes::from(encode(item, quirks));
         if quirks.split_writes && bytes.len() > 1 {
             let mid = bytes.len() / 2;
-            steps.push_back(Step::Write { delay, bytes: bytes.slice(..mid) });
-            steps.push_back(Step::Write { delay: SPLIT_PAUSE, bytes: bytes.slice(mid..) });
+            steps.push_back(Step::Write {
+                delay,
+                bytes: bytes.slice(..mid),
+            });
+            steps.push_back(Step::Write {
+                delay: SPLIT_PAUSE,
+                bytes: bytes.slice(mid..),
+            });
         } else {
             steps.push_back(Step::Write { delay, bytes });
         }
@@ -125,7 +143,11 @@ pub(crate) fn cut_body(bytes: Bytes, cut: Cut) -> Body {
 /// How many items survive a cut: everything up to the second content event (or the last one if
 /// there are fewer), so the client has seen some content but no terminator.
 fn cut_len(items: &[SseItem]) -> usize {
-    let mut content = items.iter().enumerate().filter(|(_, it)| it.is_content()).map(|(i, _)| i);
+    let mut content = items
+        .iter()
+        .enumerate()
+        .filter(|(_, it)| it.is_content())
+        .map(|(i, _)| i);
     let first = content.next();
     match content.next().or(first) {
         Some(i) => i + 1,
@@ -145,7 +167,8 @@ fn stream_body(steps: VecDeque<Step>) -> Body {
             Step::Fail { delay } => {
                 tokio::time::sleep(delay).await;
                 // A body error makes hyper drop the connection without the final chunk.
-                let cut = io::Error::new(io::ErrorKind::ConnectionAborted, "mock fault: stream cut");
+                let cut =
+                    io::Error::new(io::ErrorKind::ConnectionAborted, "mock fault: stream cut");
                 Some((Err(cut), steps))
             }
         }
@@ -174,7 +197,11 @@ fn encode(item: &SseItem, quirks: StreamQuirks) -> Vec<u8> {
                 out.push_str(name);
                 out.push_str(eol);
             }
-            let split = if quirks.split_data_lines { split_point(data) } else { None };
+            let split = if quirks.split_data_lines {
+                split_point(data)
+            } else {
+                None
+            };
             match split {
                 Some(at) => {
                     out.push_str("data: ");

@@ -79,10 +79,19 @@ mod tests {
 
     #[test]
     fn pieces_concatenate_back() {
-        for text in ["echo: hello world", " lead  two\nlines ", "one", "", "é ü  ß"] {
+        for text in [
+            "echo: hello world",
+            " lead  two\nlines ",
+            "one",
+            "",
+            "é ü  ß",
+        ] {
             assert_eq!(word_pieces(text).concat(), text);
         }
-        assert_eq!(word_pieces("echo: hi there"), vec!["echo: ", "hi ", "there"]);
+        assert_eq!(
+            word_pieces("echo: hi there"),
+            vec!["echo: ", "hi ", "there"]
+        );
         assert_eq!(word_pieces("  a b"), vec!["  a ", "b"]);
     }
 

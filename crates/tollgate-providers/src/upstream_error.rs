@@ -115,6 +115,8 @@ fn mask_tokens_with_prefix(text: &str, prefix: &str) -> String {
         let token_len = rest[at..]
             .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '*' | '.')))
             .unwrap_or(rest.len() - at);
+        // A sentence's full stop after a key is not part of the key.
+        let token_len = rest[at..at + token_len].trim_end_matches('.').len();
         out.push_str(&rest[..at]);
         if starts_word && token_len >= prefix.len() + 6 {
             out.push_str(prefix);
@@ -145,7 +147,13 @@ mod tests {
 
     #[test]
     fn upstream_auth_failure_is_a_gateway_problem_not_the_callers() {
-        let error = from_status("openai", 401, &HeaderMap::new(), UpstreamFailure::default(), None);
+        let error = from_status(
+            "openai",
+            401,
+            &HeaderMap::new(),
+            UpstreamFailure::default(),
+            None,
+        );
         assert_eq!(error.status, 502);
         assert!(!error.retryable);
     }

@@ -67,7 +67,9 @@ impl Router {
 
     /// The configured public models, in config order.
     pub fn models(&self) -> impl Iterator<Item = &Arc<ModelRoute>> {
-        self.model_order.iter().filter_map(|name| self.models.get(name))
+        self.model_order
+            .iter()
+            .filter_map(|name| self.models.get(name))
     }
 
     pub fn provider_names(&self) -> impl Iterator<Item = &str> {

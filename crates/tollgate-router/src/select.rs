@@ -8,7 +8,11 @@ use crate::route::Deployment;
 /// among all again (a retry on the same deployment beats giving up). `None` only when empty.
 pub(crate) fn pick(deployments: &[Deployment], tried: &[usize]) -> Option<usize> {
     if deployments.len() <= 1 {
-        return if deployments.is_empty() { None } else { Some(0) };
+        return if deployments.is_empty() {
+            None
+        } else {
+            Some(0)
+        };
     }
     let fresh = |i: &usize| !tried.contains(i);
     let any_fresh = (0..deployments.len()).any(|i| fresh(&i));

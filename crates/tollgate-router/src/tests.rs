@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use tollgate_providers::{ChatReply, ChatStream, Provider, ProviderKind, Target};
 use tollgate_types::{
-    ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ErrorKind, GatewayError,
-    Usage,
+    ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ErrorKind, GatewayError, Usage,
 };
 
 use crate::{Deployment, ModelKind, ModelRoute, Router};
@@ -181,5 +180,10 @@ async fn weights_share_traffic() {
         r.chat(&model, &ChatRequest::default()).await.unwrap();
     }
     // 3:1 split; generous bounds keep the test deterministic in practice.
-    assert!(a.calls() > 240 && b.calls() > 50, "{} {}", a.calls(), b.calls());
+    assert!(
+        a.calls() > 240 && b.calls() > 50,
+        "{} {}",
+        a.calls(),
+        b.calls()
+    );
 }

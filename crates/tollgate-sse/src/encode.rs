@@ -23,7 +23,11 @@ pub fn encode_event(name: &str, data: &[u8]) -> Bytes {
     );
     out.put_slice(b"event: ");
     for &byte in name.as_bytes() {
-        out.put_u8(if byte == b'\r' || byte == b'\n' { b' ' } else { byte });
+        out.put_u8(if byte == b'\r' || byte == b'\n' {
+            b' '
+        } else {
+            byte
+        });
     }
     out.put_u8(b'\n');
     put_lines(&mut out, b"data: ", data);

@@ -124,6 +124,11 @@ impl GatewayError {
     }
 
     pub fn model_not_found(model: &str) -> Self {
+        // Echo at most a short prefix: the name is caller input and may be megabytes long.
+        let model = match model.char_indices().nth(128) {
+            Some((cut, _)) => format!("{}…", &model[..cut]),
+            None => model.to_string(),
+        };
         GatewayError::new(
             ErrorKind::NotFound,
             ErrorSource::Client,
@@ -195,7 +200,13 @@ impl GatewayError {
 
 impl std::fmt::Display for GatewayError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}): {}", self.kind.as_label(), self.status, self.message)
+        write!(
+            f,
+            "{} ({}): {}",
+            self.kind.as_label(),
+            self.status,
+            self.message
+        )
     }
 }
 

@@ -15,9 +15,18 @@ use crate::usage::Usage;
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
     /// The message began; the upstream's id and model.
-    Start { id: String, model: String },
-    TextDelta { choice: u32, text: String },
-    ReasoningDelta { choice: u32, text: String },
+    Start {
+        id: String,
+        model: String,
+    },
+    TextDelta {
+        choice: u32,
+        text: String,
+    },
+    ReasoningDelta {
+        choice: u32,
+        text: String,
+    },
     /// A new tool call; `index` counts tool calls within the choice from 0.
     ToolCallStart {
         choice: u32,
@@ -31,7 +40,10 @@ pub enum StreamEvent {
         index: u32,
         arguments: String,
     },
-    Finish { choice: u32, reason: FinishReason },
+    Finish {
+        choice: u32,
+        reason: FinishReason,
+    },
     /// A complete snapshot of usage so far; the last one wins (adapters merge running totals).
     Usage(Usage),
     /// The provider's own statement of the call's cost.

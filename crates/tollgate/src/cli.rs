@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use crate::{logging, serve, wiring};
 
 #[derive(Debug, Parser)]
-#[command(name = "tollgate", version, about = "An LLM gateway: one endpoint and one key in front of every model provider.")]
+#[command(
+    name = "tollgate",
+    version,
+    about = "An LLM gateway: one endpoint and one key in front of every model provider."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

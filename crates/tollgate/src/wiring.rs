@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tollgate_config::{Config, ModelConfig, ProviderConfig};
-use tollgate_providers::{MockSettings, Provider, ProviderKind, ProviderSpec, Target, UpstreamClient};
+use tollgate_providers::{
+    MockSettings, Provider, ProviderKind, ProviderSpec, Target, UpstreamClient,
+};
 use tollgate_router::{Deployment, ModelKind, ModelRoute, Router};
 use tollgate_store::{SqliteStore, StoreError};
 

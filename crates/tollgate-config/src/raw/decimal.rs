@@ -5,6 +5,7 @@
 //! decimal; quoted numeric strings (`"0.075"`) work the same way.
 
 use std::fmt;
+use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, Visitor};
@@ -30,9 +31,15 @@ impl Visitor<'_> for DecimalVisitor {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<ExactDecimal, E> {
-        parse_decimal(text.trim())
-            .map(ExactDecimal)
-            .ok_or_else(|| E::custom(format!("`{text}` is not a decimal number")))
+        parse_decimal(text.trim()).map(ExactDecimal).ok_or_else(|| {
+            if Decimal::from_str(text.trim()).is_ok() {
+                E::custom(format!(
+                    "`{text}` has more digits than can be kept exactly (at most 28)"
+                ))
+            } else {
+                E::custom(format!("`{text}` is not a decimal number"))
+            }
+        })
     }
 
     fn visit_u64<E: de::Error>(self, value: u64) -> Result<ExactDecimal, E> {

@@ -1,18 +1,26 @@
 //! `models:`: names, deployments (and the providers they name), prices and fallbacks.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
 
-use super::{Validator, field, item, non_empty};
+use super::{Validator, field, item};
 use crate::raw::{ExactDecimal, RawDeployment, RawModel, RawPrice};
 use crate::{DeploymentConfig, ModelConfig, ModelKind, Price, ProviderConfig};
+
+/// What deployments may refer to.
+pub(super) struct KnownProviders<'a> {
+    /// Every name under `providers:`.
+    pub declared: BTreeSet<String>,
+    /// The entries that passed validation.
+    pub valid: &'a BTreeMap<String, ProviderConfig>,
+}
 
 impl Validator {
     pub(super) fn models(
         &mut self,
         raw: Vec<RawModel>,
-        providers: &BTreeMap<String, ProviderConfig>,
+        providers: &KnownProviders<'_>,
     ) -> Vec<ModelConfig> {
         let mut models = Vec::with_capacity(raw.len());
         // Name → (index, kind) of its first definition, for duplicates and fallbacks.
@@ -33,7 +41,13 @@ impl Validator {
                 }
             }
             let deployments = self.deployments(&path, raw.deployments, kind, providers);
-            let retries = self.int_in(&field(&path, "retries"), raw.retries, 0, i64::from(u32::MAX), 0);
+            let retries = self.int_in(
+                &field(&path, "retries"),
+                raw.retries,
+                0,
+                i64::from(u32::MAX),
+                0,
+            );
             let fallbacks = raw.fallbacks.unwrap_or_default();
             fallbacks_to_check.push((path, name.clone(), kind, fallbacks.clone()));
             if let Some(name) = name {
@@ -71,7 +85,7 @@ impl Validator {
         model_path: &str,
         raw: Option<Vec<RawDeployment>>,
         kind: ModelKind,
-        providers: &BTreeMap<String, ProviderConfig>,
+        providers: &KnownProviders<'_>,
     ) -> Vec<DeploymentConfig> {
         let path = field(model_path, "deployments");
         let raw = raw.unwrap_or_default();
@@ -89,24 +103,31 @@ impl Validator {
         path: &str,
         raw: RawDeployment,
         kind: ModelKind,
-        providers: &BTreeMap<String, ProviderConfig>,
+        providers: &KnownProviders<'_>,
     ) -> Option<DeploymentConfig> {
         let provider_path = field(path, "provider");
         let provider = self.required(&provider_path, raw.provider);
         if let Some(name) = &provider {
-            match providers.get(name) {
-                None => self.problem(
+            if !providers.declared.contains(name) {
+                let declared: Vec<_> = providers.declared.iter().map(String::as_str).collect();
+                self.problem(
                     &provider_path,
                     format!(
                         "unknown provider `{name}` (defined: {})",
-                        providers.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+                        declared.join(", ")
                     ),
-                ),
-                Some(p) if kind == ModelKind::Embedding && !p.kind.supports_embeddings() => self.problem(
+                );
+            } else if let Some(p) = providers.valid.get(name)
+                && kind == ModelKind::Embedding
+                && !p.kind.supports_embeddings()
+            {
+                self.problem(
                     &provider_path,
-                    format!("provider `{name}` is kind {}, which has no embeddings API", p.kind),
-                ),
-                Some(_) => {}
+                    format!(
+                        "provider `{name}` is kind {}, which has no embeddings API",
+                        p.kind
+                    ),
+                );
             }
         }
         let model = self.required(&field(path, "model"), raw.model);
@@ -117,13 +138,19 @@ impl Validator {
             i64::from(u32::MAX),
             i64::from(DeploymentConfig::DEFAULT_WEIGHT),
         );
-        let timeout = self.millis(&field(path, "timeout_ms"), raw.timeout_ms, DeploymentConfig::DEFAULT_TIMEOUT);
+        let timeout = self.millis(
+            &field(path, "timeout_ms"),
+            raw.timeout_ms,
+            DeploymentConfig::DEFAULT_TIMEOUT,
+        );
         let first_byte_path = field(path, "first_byte_timeout_ms");
         let first_byte_timeout = self.millis(&first_byte_path, raw.first_byte_timeout_ms, timeout);
         if first_byte_timeout > timeout {
             self.problem(first_byte_path, "must not exceed timeout_ms");
         }
-        let price = raw.price.map(|p| self.price(&field(path, "price"), p, kind));
+        let price = raw
+            .price
+            .map(|p| self.price(&field(path, "price"), p, kind));
         Some(DeploymentConfig {
             provider: provider?,
             model: model?,
@@ -142,26 +169,35 @@ impl Validator {
         }
         // Embeddings produce no output tokens, so their price may leave the output out.
         if output.is_none() && kind == ModelKind::Chat {
-            self.problem(field(path, "output_per_mtok"), "is required in a chat model's price");
+            self.problem(
+                field(path, "output_per_mtok"),
+                "is required in a chat model's price",
+            );
         }
         Price {
             input_per_mtok: input.unwrap_or_default(),
             output_per_mtok: output.unwrap_or_default(),
-            cached_input_per_mtok: self.amount(path, "cached_input_per_mtok", raw.cached_input_per_mtok),
-            cache_write_per_mtok: self.amount(path, "cache_write_per_mtok", raw.cache_write_per_mtok),
+            cached_input_per_mtok: self.amount(
+                path,
+                "cached_input_per_mtok",
+                raw.cached_input_per_mtok,
+            ),
+            cache_write_per_mtok: self.amount(
+                path,
+                "cache_write_per_mtok",
+                raw.cache_write_per_mtok,
+            ),
         }
     }
 
     fn amount(&mut self, parent: &str, name: &str, value: Option<ExactDecimal>) -> Option<Decimal> {
         let ExactDecimal(value) = value?;
         if value.is_sign_negative() && !value.is_zero() {
-            self.problem(field(parent, name), format!("must not be negative (got {value})"));
+            self.problem(
+                field(parent, name),
+                format!("must not be negative (got {value})"),
+            );
         }
         Some(value)
     }
-}
-
-#[allow(dead_code)]
-fn unused(_: Option<String>) -> Option<String> {
-    non_empty(None)
 }

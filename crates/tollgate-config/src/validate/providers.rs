@@ -40,7 +40,10 @@ impl Validator {
             None => {
                 self.problem(
                     &kind_path,
-                    format!("is required; one of {}", <ProviderKind as Keyword>::expected()),
+                    format!(
+                        "is required; one of {}",
+                        <ProviderKind as Keyword>::expected()
+                    ),
                 );
                 None
             }
@@ -51,24 +54,37 @@ impl Validator {
         let api_version = non_empty(raw.api_version);
         match (kind, &api_version) {
             (Some(ProviderKind::Azure), None) => {
-                self.problem(field(path, "api_version"), "is required for kind azure (e.g. 2024-10-21)");
+                self.problem(
+                    field(path, "api_version"),
+                    "is required for kind azure (e.g. 2024-10-21)",
+                );
             }
             (Some(kind), Some(_)) if kind != ProviderKind::Azure => {
-                self.problem(field(path, "api_version"), format!("is only used by kind azure, not {kind}"));
+                self.problem(
+                    field(path, "api_version"),
+                    format!("is only used by kind azure, not {kind}"),
+                );
             }
             _ => {}
         }
         let mock = match (kind, raw.mock) {
             (Some(ProviderKind::Mock), raw_mock) => Some(self.mock(&field(path, "mock"), raw_mock)),
             (Some(kind), Some(_)) => {
-                self.problem(field(path, "mock"), format!("a `mock` block is only allowed for kind mock, not {kind}"));
+                self.problem(
+                    field(path, "mock"),
+                    format!("a `mock` block is only allowed for kind mock, not {kind}"),
+                );
                 None
             }
             _ => None,
         };
         let headers = self.headers(&field(path, "headers"), raw.headers.unwrap_or_default());
         let connect_timeout = raw.connect_timeout_ms.map(|ms| {
-            self.millis(&field(path, "connect_timeout_ms"), Some(ms), std::time::Duration::from_secs(5))
+            self.millis(
+                &field(path, "connect_timeout_ms"),
+                Some(ms),
+                std::time::Duration::from_secs(5),
+            )
         });
 
         Some(ProviderConfig {
@@ -84,7 +100,12 @@ impl Validator {
 
     /// Required except for the mock; `http(s)://` only; trailing `/` removed so that paths can
     /// be appended with a single `/`.
-    fn base_url(&mut self, path: &str, raw: Option<String>, kind: Option<ProviderKind>) -> Option<String> {
+    fn base_url(
+        &mut self,
+        path: &str,
+        raw: Option<String>,
+        kind: Option<ProviderKind>,
+    ) -> Option<String> {
         let Some(url) = non_empty(raw) else {
             if kind.is_some_and(|k| k != ProviderKind::Mock) {
                 self.problem(path, "is required (the URL the provider's own SDK uses)");
@@ -111,7 +132,13 @@ impl Validator {
             i64::from(u32::MAX),
             i64::from(defaults.output_tokens),
         );
-        let chunk_delay_ms = self.int_in(&field(path, "chunk_delay_ms"), raw.chunk_delay_ms, 0, i64::MAX, 0);
+        let chunk_delay_ms = self.int_in(
+            &field(path, "chunk_delay_ms"),
+            raw.chunk_delay_ms,
+            0,
+            i64::MAX,
+            0,
+        );
         MockConfig {
             latency: std::time::Duration::from_millis(latency_ms.unsigned_abs()),
             output_tokens: u32::try_from(output_tokens).unwrap_or(defaults.output_tokens),
@@ -125,10 +152,16 @@ impl Validator {
         for (name, value) in &raw {
             let header_path = field(path, name);
             if name.is_empty() || !name.bytes().all(is_token_byte) {
-                self.problem(&header_path, format!("`{name}` is not a valid HTTP header name"));
+                self.problem(
+                    &header_path,
+                    format!("`{name}` is not a valid HTTP header name"),
+                );
             }
             if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
-                self.problem(&header_path, "header value must not contain control characters");
+                self.problem(
+                    &header_path,
+                    "header value must not contain control characters",
+                );
             }
         }
         raw

@@ -21,7 +21,13 @@ impl Validator {
             Some(host) => host,
             None => defaults.host,
         };
-        let port = self.int_in("server.port", raw.port, 0, i64::from(u16::MAX), i64::from(defaults.port));
+        let port = self.int_in(
+            "server.port",
+            raw.port,
+            0,
+            i64::from(u16::MAX),
+            i64::from(defaults.port),
+        );
         let max_body_bytes = self.int_in(
             "server.max_body_bytes",
             raw.max_body_bytes,
@@ -77,7 +83,11 @@ impl Validator {
             return defaults;
         };
         RoutingConfig {
-            strategy: self.keyword("routing.strategy", raw.strategy.as_deref(), defaults.strategy),
+            strategy: self.keyword(
+                "routing.strategy",
+                raw.strategy.as_deref(),
+                defaults.strategy,
+            ),
             allow_provider_prefix: raw
                 .allow_provider_prefix
                 .unwrap_or(defaults.allow_provider_prefix),
@@ -107,7 +117,10 @@ impl Validator {
                     None => InjectionConfig::DEFAULT_THRESHOLD,
                     Some(t) if (0.0..=1.0).contains(&t) => t,
                     Some(t) => {
-                        self.problem(field(path, "threshold"), format!("must be between 0 and 1 (got {t})"));
+                        self.problem(
+                            field(path, "threshold"),
+                            format!("must be between 0 and 1 (got {t})"),
+                        );
                         InjectionConfig::DEFAULT_THRESHOLD
                     }
                 };

@@ -16,7 +16,7 @@ pub struct ErrorContext {
 
 impl ErrorContext {
     /// A non-2xx answer; `body` is whatever could be read of it.
-    pub fn from_http(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> GatewayError {
+    pub fn http_failure(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> GatewayError {
         let failure = serde_json::from_slice::<ErrorEnvelope>(body)
             .map(|envelope| failure(envelope.error))
             .unwrap_or_default();
@@ -31,7 +31,7 @@ impl ErrorContext {
 
     /// An `event: error` after the stream began: the status it would have had as an HTTP answer
     /// decides kind and retryability, so `overloaded_error` is a retryable 503 either way.
-    pub fn from_stream_error(&self, error: ErrorBody) -> GatewayError {
+    pub fn stream_failure(&self, error: ErrorBody) -> GatewayError {
         let status = status_of_error_type(error.kind.as_deref());
         upstream_error::from_status(
             &self.provider,

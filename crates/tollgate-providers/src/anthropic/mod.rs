@@ -116,7 +116,7 @@ impl AnthropicProvider {
         let body = read_body(body, deadline).await.unwrap_or_default();
         Err(self
             .errors
-            .from_http(status.as_u16(), &parts.headers, &body))
+            .http_failure(status.as_u16(), &parts.headers, &body))
     }
 }
 

@@ -6,7 +6,7 @@ use tollgate_types::{
 };
 
 use super::wire::{
-    ImageSourceWire, Metadata, MessagesRequest, RequestBlock, Thinking, ToolChoiceWire,
+    ImageSourceWire, MessagesRequest, Metadata, RequestBlock, Thinking, ToolChoiceWire,
     ToolDefinition, Turn,
 };
 

@@ -109,10 +109,8 @@ impl StreamMapper {
                 if delta.stop_reason.is_some() {
                     out.push(StreamEvent::Finish {
                         choice: 0,
-                        reason: self.finish_reason(
-                            delta.stop_reason.as_deref(),
-                            delta.stop_sequence,
-                        ),
+                        reason: self
+                            .finish_reason(delta.stop_reason.as_deref(), delta.stop_sequence),
                     });
                 }
                 out.push(StreamEvent::Usage(self.usage.to_canonical()));
@@ -122,7 +120,7 @@ impl StreamMapper {
                 return Flow::End;
             }
             StreamPayload::Error { error } => {
-                let error = self.errors.from_stream_error(error);
+                let error = self.errors.stream_failure(error);
                 return self.fail(error, out);
             }
             _ if self.mode == Mode::Passthrough => {
@@ -171,7 +169,13 @@ impl StreamMapper {
         Flow::End
     }
 
-    fn on_tool_use_start(&mut self, index: u32, id: String, name: String, out: &mut Vec<StreamEvent>) {
+    fn on_tool_use_start(
+        &mut self,
+        index: u32,
+        id: String,
+        name: String,
+        out: &mut Vec<StreamEvent>,
+    ) {
         if self.json_mode() && name == JSON_TOOL_NAME {
             self.json_block = Some(index);
             return;
@@ -217,10 +221,16 @@ impl StreamMapper {
         matches!(self.mode, Mode::Canonical { json_mode: true })
     }
 
-    fn finish_reason(&self, stop_reason: Option<&str>, stop_sequence: Option<String>) -> FinishReason {
+    fn finish_reason(
+        &self,
+        stop_reason: Option<&str>,
+        stop_sequence: Option<String>,
+    ) -> FinishReason {
         let reason = finish_reason(stop_reason, stop_sequence);
         // The emulated JSON answer ends in `tool_use` upstream, but for the caller it is text.
-        if reason == FinishReason::ToolCalls && self.json_block.is_some() && self.tool_ordinals.is_empty()
+        if reason == FinishReason::ToolCalls
+            && self.json_block.is_some()
+            && self.tool_ordinals.is_empty()
         {
             return FinishReason::Stop;
         }

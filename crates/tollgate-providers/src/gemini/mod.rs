@@ -13,8 +13,6 @@ mod stream;
 mod wire;
 
 #[cfg(test)]
-mod provider_tests;
-#[cfg(test)]
 mod tests;
 
 use http::Response;
@@ -104,7 +102,11 @@ impl Provider for GeminiProvider {
         self.spec.kind
     }
 
-    async fn chat(&self, request: &ChatRequest, target: &Target) -> Result<ChatReply, GatewayError> {
+    async fn chat(
+        &self,
+        request: &ChatRequest,
+        target: &Target,
+    ) -> Result<ChatReply, GatewayError> {
         let body = request::build_request(request)?;
         let url = self.url(&target.upstream_model, "generateContent");
         let wire: wire::GenerateContentResponse = self.post_for_json(&url, &body, target).await?;

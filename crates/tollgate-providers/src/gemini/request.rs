@@ -106,7 +106,9 @@ fn image_part(source: &ImageSource) -> Part<'_> {
 /// Gemini wants a MIME type with every `fileData`; the URL's extension is the only hint at hand.
 pub fn guess_image_mime_type(url: &str) -> &'static str {
     let path = url.split(['?', '#']).next().unwrap_or(url);
-    let extension = path.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase());
+    let extension = path
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase());
     match extension.as_deref() {
         Some("png") => "image/png",
         Some("webp") => "image/webp",
@@ -172,7 +174,10 @@ pub fn tool_response_object(text: &str, is_error: bool) -> Value {
         return Value::Object(object);
     }
     let key = if is_error { "error" } else { "content" };
-    Value::Object(Map::from_iter([(key.to_string(), Value::String(text.to_string()))]))
+    Value::Object(Map::from_iter([(
+        key.to_string(),
+        Value::String(text.to_string()),
+    )]))
 }
 
 fn tool_declarations(tools: &[Tool]) -> Vec<ToolDeclarations<'_>> {

@@ -81,7 +81,9 @@ fn convert(schema: &Value, definitions: Option<&Map<String, Value>>, depth: usiz
                     .as_object()
                     .into_iter()
                     .flatten()
-                    .map(|(name, property)| (name.clone(), convert(property, definitions, depth + 1)))
+                    .map(|(name, property)| {
+                        (name.clone(), convert(property, definitions, depth + 1))
+                    })
                     .collect(),
             )),
             // A tuple-form `items` (an array) has no Gemini equivalent; its first schema is the

@@ -8,7 +8,7 @@
 use futures_util::{Stream, StreamExt};
 use http::HeaderMap;
 use tollgate_sse::SseEvent;
-use tollgate_types::{FinishReason, GatewayError, StreamEvent};
+use tollgate_types::{ErrorKind, FinishReason, GatewayError, StreamEvent};
 
 use super::errors::from_error_body;
 use super::response::{finish_reason, response_id, tool_call, usage};
@@ -37,13 +37,8 @@ pub fn canonical_stream(
                 return;
             }
         }
-        match state.on_end(&mut out) {
-            Ok(()) => {
-                for event in out.drain(..) {
-                    yield event;
-                }
-            }
-            Err(error) => yield StreamEvent::Error(error),
+        if let Err(error) = state.on_end() {
+            yield StreamEvent::Error(error);
         }
     })
 }
@@ -82,14 +77,20 @@ impl StreamState {
         if data.trim().is_empty() {
             return Ok(());
         }
-        let mut chunk: GenerateContentResponse = serde_json::from_str(data)
-            .map_err(|error| unreadable_body(&self.provider, error))?;
+        let mut chunk: GenerateContentResponse =
+            serde_json::from_str(data).map_err(|error| unreadable_body(&self.provider, error))?;
         if let Some(error) = chunk.error.take() {
             // A failure after the stream began, in Google's error envelope.
             let status = error.code.unwrap_or(500);
             let headers = HeaderMap::new();
             let api_key = self.api_key.as_deref();
-            return Err(from_error_body(&self.provider, status, &headers, error, api_key));
+            return Err(from_error_body(
+                &self.provider,
+                status,
+                &headers,
+                error,
+                api_key,
+            ));
         }
         if !self.started {
             self.started = true;
@@ -108,6 +109,8 @@ impl StreamState {
         }
         for (position, candidate) in chunk.candidates.into_iter().enumerate() {
             let choice = candidate.index.unwrap_or(position as u32);
+            // Registered now so EOF notices a choice that never reported a finish reason.
+            self.choice(choice);
             for part in candidate.content.into_iter().flat_map(|c| c.parts) {
                 if let Some(call) = part.function_call {
                     let call = tool_call(call);
@@ -143,24 +146,22 @@ impl StreamState {
         Ok(())
     }
 
-    /// At EOF: a stream that carried nothing is an upstream failure; a choice Gemini never marked
-    /// finished (a proxy closed the stream cleanly) still gets its `Finish`, so every encoder can
-    /// close its frames.
-    pub fn on_end(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), GatewayError> {
+    /// At EOF. Gemini has no end marker besides each candidate's `finishReason`, so a choice
+    /// left without one means the answer was cut short (a proxy closed the body cleanly), and the
+    /// caller must not take it for a whole one.
+    pub fn on_end(&self) -> Result<(), GatewayError> {
         if !self.started {
             return Err(unreadable_body(
                 &self.provider,
                 "the stream ended before any event",
             ));
         }
-        for state in &mut self.choices {
-            if !state.finished {
-                state.finished = true;
-                out.push(StreamEvent::Finish {
-                    choice: state.index,
-                    reason: finish_reason(None, state.tool_calls > 0),
-                });
-            }
+        if self.choices.iter().any(|choice| !choice.finished) {
+            return Err(GatewayError::upstream(
+                ErrorKind::UpstreamError,
+                "The upstream stream ended before its last event.",
+            )
+            .with_code("upstream_connection_error"));
         }
         Ok(())
     }

@@ -37,7 +37,10 @@ pub struct MockAnswer {
 pub enum MockReply {
     /// Words separated by single spaces.
     Text(String),
-    ToolCall { name: String, arguments: String },
+    ToolCall {
+        name: String,
+        arguments: String,
+    },
 }
 
 pub fn answer(request: &ChatRequest, settings: &MockSettings) -> MockAnswer {
@@ -85,7 +88,10 @@ pub fn answer(request: &ChatRequest, settings: &MockSettings) -> MockAnswer {
 /// Calls a tool when the caller declared some, did not forbid them, and the user spoke last
 /// (after a tool result, the mock answers in text, as a real model would).
 fn tool_to_call(request: &ChatRequest) -> Option<&Tool> {
-    let user_spoke_last = request.messages.last().is_some_and(|m| m.role == Role::User);
+    let user_spoke_last = request
+        .messages
+        .last()
+        .is_some_and(|m| m.role == Role::User);
     if !user_spoke_last {
         return None;
     }
@@ -123,7 +129,10 @@ pub fn answer_text(user_text: &str, words: usize) -> String {
         .split_whitespace()
         .chain(quoted.split_whitespace())
         .chain(FILLER.iter().copied().cycle());
-    let mut text = String::with_capacity(PREAMBLE.len() + quoted.len() + 1);
+    // Enough for the preamble, the quote and any filler (at most 11 letters and a space each),
+    // so the one allocation of the answer never grows.
+    let filler_room = words.saturating_mul(12);
+    let mut text = String::with_capacity(PREAMBLE.len() + 1 + quoted.len() + filler_room);
     for (position, word) in source.take(words).enumerate() {
         if position > 0 {
             text.push(' ');

@@ -52,7 +52,11 @@ impl Provider for MockProvider {
         self.spec.kind
     }
 
-    async fn chat(&self, request: &ChatRequest, target: &Target) -> Result<ChatReply, GatewayError> {
+    async fn chat(
+        &self,
+        request: &ChatRequest,
+        target: &Target,
+    ) -> Result<ChatReply, GatewayError> {
         let number = self.next_number();
         let answer = answer::answer(request, &self.spec.mock);
         sleep_unless_zero(self.spec.mock.latency).await;

@@ -75,7 +75,11 @@ pub(crate) fn parse_embeddings(
         indexed.push((item.index.unwrap_or(position), vector));
     }
     indexed.sort_by_key(|(index, _)| *index);
-    if indexed.iter().enumerate().any(|(i, (index, _))| i != *index) {
+    if indexed
+        .iter()
+        .enumerate()
+        .any(|(i, (index, _))| i != *index)
+    {
         return Err(scope.unreadable("embedding indexes do not match the inputs"));
     }
     Ok(EmbeddingResponse {
@@ -94,7 +98,9 @@ pub(crate) fn parse_embeddings(
 
 /// Little-endian f32 bytes, as OpenAI's `encoding_format: "base64"` defines them.
 fn decode_base64_floats(text: &str) -> Option<Vec<f32>> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
     if bytes.len() % 4 != 0 {
         return None;
     }

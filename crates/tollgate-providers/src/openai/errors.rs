@@ -21,7 +21,7 @@ pub(crate) struct ErrorScope {
 
 impl ErrorScope {
     /// The caller-facing error for a non-2xx answer.
-    pub fn from_status(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> GatewayError {
+    pub fn status_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> GatewayError {
         upstream_error::from_status(
             &self.provider,
             status,
@@ -33,7 +33,7 @@ impl ErrorScope {
 
     /// The error for an error object found inside a 2xx answer or a stream. Its status comes
     /// from a numeric `code` (OpenRouter writes the HTTP status there) or the error's kind.
-    pub fn from_inline_error(&self, error: &Value) -> GatewayError {
+    pub fn inline_error(&self, error: &Value) -> GatewayError {
         let failure = failure_from_error_value(error);
         let status = inline_status(error, failure.code.as_deref());
         upstream_error::from_status(

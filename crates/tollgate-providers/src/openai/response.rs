@@ -66,7 +66,7 @@ pub(crate) fn canonical_response(
     if completion.choices.is_empty()
         && let Some(error) = &completion.error
     {
-        return Err(scope.from_inline_error(error));
+        return Err(scope.inline_error(error));
     }
     let usage = completion.usage.as_ref();
     let choices = completion
@@ -114,7 +114,10 @@ fn message_from_wire(message: wire::MessageIn) -> AssistantMessage {
         .filter_map(|call| {
             let function = call.function?;
             Some(ToolCall {
-                id: call.id.filter(|id| !id.is_empty()).unwrap_or_else(new_call_id),
+                id: call
+                    .id
+                    .filter(|id| !id.is_empty())
+                    .unwrap_or_else(new_call_id),
                 name: function.name.unwrap_or_default(),
                 arguments: wire::arguments_text(function.arguments.as_deref()),
             })
@@ -143,11 +146,12 @@ pub(crate) fn native_reply(
     body: Bytes,
     header_cost: Option<NanoUsd>,
 ) -> Result<NativeReply, tollgate_types::GatewayError> {
-    let probe: CompletionProbeIn = serde_json::from_slice(&body).map_err(|e| scope.unreadable(e))?;
+    let probe: CompletionProbeIn =
+        serde_json::from_slice(&body).map_err(|e| scope.unreadable(e))?;
     if probe.choices.is_none()
         && let Some(error) = &probe.error
     {
-        return Err(scope.from_inline_error(error));
+        return Err(scope.inline_error(error));
     }
     let usage = probe.usage.as_ref();
     Ok(NativeReply {

@@ -89,7 +89,8 @@ impl ChunkMapper {
                 name,
             });
         }
-        let arguments = wire::arguments_text(function.as_ref().and_then(|f| f.arguments.as_deref()));
+        let arguments =
+            wire::arguments_text(function.as_ref().and_then(|f| f.arguments.as_deref()));
         if !arguments.is_empty() {
             out.push(StreamEvent::ToolCallDelta {
                 choice,
@@ -131,10 +132,10 @@ impl EventMapper for ChunkMapper {
             }
         };
         if let Some(error) = chunk.error.as_ref().filter(|e| !e.is_null()) {
-            out.push(StreamEvent::Error(self.scope.from_inline_error(error)));
+            out.push(StreamEvent::Error(self.scope.inline_error(error)));
             return Step::End;
         }
-        if !self.started {
+        if !self.started && opens_message(chunk.id.as_deref(), !chunk.choices.is_empty()) {
             self.started = true;
             out.push(StreamEvent::Start {
                 id: chunk.id.unwrap_or_default(),
@@ -221,10 +222,11 @@ impl EventMapper for NativeMapper {
             }
         };
         if let Some(error) = probe.error.as_ref().filter(|e| !e.is_null()) {
-            out.push(StreamEvent::Error(self.scope.from_inline_error(error)));
+            out.push(StreamEvent::Error(self.scope.inline_error(error)));
             return Step::End;
         }
-        if !self.started {
+        let choices = probe.choices.unwrap_or_default();
+        if !self.started && opens_message(probe.id.as_deref(), !choices.is_empty()) {
             self.started = true;
             out.push(StreamEvent::Start {
                 id: probe.id.unwrap_or_default(),
@@ -232,7 +234,6 @@ impl EventMapper for NativeMapper {
             });
         }
         let usage = probe.usage.or(probe.x_groq.and_then(|extras| extras.usage));
-        let choices = probe.choices.unwrap_or_default();
         if !choices.is_empty() || usage.is_none() {
             out.push(StreamEvent::Native(event.raw));
         }
@@ -255,6 +256,12 @@ impl EventMapper for NativeMapper {
     }
 }
 
+/// Whether a chunk can open the message: Azure first sends a chunk with an empty id, no choices
+/// and only its prompt filter results, whose id would be useless to the caller.
+fn opens_message(id: Option<&str>, has_choices: bool) -> bool {
+    has_choices || id.is_some_and(|id| !id.is_empty())
+}
+
 fn push_usage(usage: Option<&UsageIn>, out: &mut Vec<StreamEvent>) {
     if let Some(usage) = usage {
         out.push(StreamEvent::Usage(usage_from_wire(usage)));
@@ -269,7 +276,7 @@ fn named_error_event(scope: &ErrorScope, data: &str) -> StreamEvent {
     let value = serde_json::from_str::<serde_json::Value>(data)
         .unwrap_or_else(|_| serde_json::Value::String(data.to_string()));
     let error = value.get("error").unwrap_or(&value);
-    StreamEvent::Error(scope.from_inline_error(error))
+    StreamEvent::Error(scope.inline_error(error))
 }
 
 /// Whether `key` (quoted) occurs as an object member whose value is not `null`.

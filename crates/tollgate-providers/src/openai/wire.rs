@@ -372,7 +372,11 @@ fn lenient_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::E
         }
         fn visit_f64<E>(self, v: f64) -> Result<u64, E> {
             // `as` saturates and maps NaN to 0, which is what a count wants.
-            Ok(if v.is_finite() && v > 0.0 { v as u64 } else { 0 })
+            Ok(if v.is_finite() && v > 0.0 {
+                v as u64
+            } else {
+                0
+            })
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
             Ok(v.trim().parse().unwrap_or(0))

@@ -72,12 +72,12 @@ fn every_split_position_yields_identical_events() {
     }
     for first in 0..=MIXED.len() {
         for second in first..=MIXED.len() {
-            let chunks = [
-                &MIXED[..first],
-                &MIXED[first..second],
-                &MIXED[second..],
-            ];
-            assert_eq!(decode_chunks(chunks), whole, "splits at {first} and {second}");
+            let chunks = [&MIXED[..first], &MIXED[first..second], &MIXED[second..]];
+            assert_eq!(
+                decode_chunks(chunks),
+                whole,
+                "splits at {first} and {second}"
+            );
         }
     }
 }
@@ -144,10 +144,7 @@ fn multi_line_data_joins_with_newline() {
 #[test]
 fn event_name_applies_to_its_block_only() {
     let events = decode_all(b"event: ping\ndata: {}\n\ndata: next\n\n").unwrap();
-    assert_eq!(
-        summary(&events),
-        vec![(Some("ping"), "{}"), (None, "next")]
-    );
+    assert_eq!(summary(&events), vec![(Some("ping"), "{}"), (None, "next")]);
 }
 
 #[test]
@@ -186,7 +183,10 @@ fn decoder_is_reusable_after_finish() {
 fn oversize_event_is_an_error_not_growth() {
     let mut decoder = SseDecoder::with_max_event_size(32);
     decoder.push(b"data: small\n\n").unwrap();
-    assert_eq!(decoder.next_event().map(|e| e.data), Some("small".to_owned()));
+    assert_eq!(
+        decoder.next_event().map(|e| e.data),
+        Some("small".to_owned())
+    );
     decoder.push(b"data: 0123456789").unwrap();
     let err = decoder.push(b"0123456789012345678901234").unwrap_err();
     assert_eq!(err, SseError::EventTooLarge { limit: 32 });
@@ -210,7 +210,10 @@ fn event_at_the_limit_is_accepted() {
     let event = b"data: 12345678\n\n";
     let mut decoder = SseDecoder::with_max_event_size(event.len());
     decoder.push(event).unwrap();
-    assert_eq!(decoder.next_event().map(|e| e.data), Some("12345678".to_owned()));
+    assert_eq!(
+        decoder.next_event().map(|e| e.data),
+        Some("12345678".to_owned())
+    );
 }
 
 #[test]

@@ -21,7 +21,10 @@ fn encodes_named_event() {
         &encode_event("message_stop", b"{}")[..],
         b"event: message_stop\ndata: {}\n\n"
     );
-    assert_eq!(&encode_event("a\r\nb", b"x")[..], b"event: a  b\ndata: x\n\n");
+    assert_eq!(
+        &encode_event("a\r\nb", b"x")[..],
+        b"event: a  b\ndata: x\n\n"
+    );
 }
 
 #[test]
@@ -32,7 +35,15 @@ fn encodes_comment() {
 
 #[test]
 fn encoded_data_round_trips_through_the_decoder() {
-    for data in ["plain", " leading space", "two\nlines", "", "\n", "crlf\r\nend", "a\n\nb"] {
+    for data in [
+        "plain",
+        " leading space",
+        "two\nlines",
+        "",
+        "\n",
+        "crlf\r\nend",
+        "a\n\nb",
+    ] {
         let events = decode_all(&encode_event("e", data.as_bytes())).unwrap();
         let expected = data.replace("\r\n", "\n");
         assert_eq!(events.len(), 1, "{data:?}");

@@ -124,7 +124,11 @@ fn invalid_tool_arguments_are_a_clear_400() {
         error.param.as_deref(),
         Some("messages[1].tool_calls[0].function.arguments")
     );
-    assert!(error.message.contains("not valid JSON"), "{}", error.message);
+    assert!(
+        error.message.contains("not valid JSON"),
+        "{}",
+        error.message
+    );
 
     let array = chat(vec![assistant_calling("toolu_1", "f", "[1]")]);
     let error = build_request(&array, "m", false).expect_err("must fail");
@@ -271,7 +275,10 @@ fn json_schema_is_emulated_with_one_forced_tool() {
         response_format: Some(ResponseFormat::JsonObject),
         ..chat(vec![Message::text(Role::User, "hi")])
     });
-    assert_eq!(object["tools"][0]["input_schema"], json!({"type": "object"}));
+    assert_eq!(
+        object["tools"][0]["input_schema"],
+        json!({"type": "object"})
+    );
 }
 
 #[test]
@@ -285,13 +292,19 @@ fn reasoning_effort_becomes_a_thinking_budget_below_max_tokens() {
         })
     };
     let low = with("low", None);
-    assert_eq!(low["thinking"], json!({"type": "enabled", "budget_tokens": 1024}));
+    assert_eq!(
+        low["thinking"],
+        json!({"type": "enabled", "budget_tokens": 1024})
+    );
     assert_eq!(low["max_tokens"], 4096);
     assert!(
         low.get("temperature").is_none(),
         "thinking requires default sampling"
     );
-    assert_eq!(with("medium", Some(8000))["thinking"]["budget_tokens"], 4096);
+    assert_eq!(
+        with("medium", Some(8000))["thinking"]["budget_tokens"],
+        4096
+    );
     let high = with("high", Some(1000));
     assert_eq!(high["thinking"]["budget_tokens"], 16384);
     assert_eq!(high["max_tokens"], 16384 + 1000);

@@ -101,7 +101,10 @@ fn emulated_json_answer_becomes_text_with_finish_stop() {
         true,
     );
     let choice = &response.choices[0];
-    assert_eq!(choice.message.content.as_deref(), Some(r#"{"answer":"42"}"#));
+    assert_eq!(
+        choice.message.content.as_deref(),
+        Some(r#"{"answer":"42"}"#)
+    );
     assert!(choice.message.tool_calls.is_empty());
     assert_eq!(choice.finish_reason, FinishReason::Stop);
 }

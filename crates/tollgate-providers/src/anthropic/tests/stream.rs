@@ -148,7 +148,9 @@ fn passthrough_forwards_raw_frames_but_turns_message_delta_into_finish_and_usage
     );
     assert!(matches!(tail[2], StreamEvent::Usage(u) if u.output_tokens == 30));
     assert!(
-        !events.iter().any(|e| matches!(e, StreamEvent::Start { .. })),
+        !events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::Start { .. })),
         "message_start travels natively"
     );
 }

@@ -1,48 +1,22 @@
-//! STUB — being written. Replace this whole folder.
-#![allow(dead_code, unused_imports, unused_variables)]
+//! The OpenAI dialect (`/v1/chat/completions`, `/v1/embeddings`): strict parsing into the
+//! canonical types, and rendering of answers, stream chunks and errors in OpenAI's shapes, so the
+//! official SDKs work unchanged.
 
-use bytes::{Bytes, BytesMut};
-use tollgate_types::{ChatRequest, ChatResponse, Cost, GatewayError, StreamEvent, Usage};
+mod embeddings;
+mod error;
+mod fields;
+mod messages;
+mod request;
+mod response;
+mod stream;
+
+#[cfg(test)]
+mod tests;
+
+pub use embeddings::{parse_embedding_request, render_embedding_response};
+pub use error::render_error;
+pub use request::parse_chat_request;
+pub use response::render_chat_response;
+pub use stream::Encoder;
 
 use super::StreamEncoder;
-
-pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest, GatewayError> {
-    Err(GatewayError::internal())
-}
-
-pub fn render_chat_response(response: &ChatResponse, cost: Option<&Cost>) -> Bytes {
-    Bytes::new()
-}
-
-pub fn render_error(error: &GatewayError) -> Bytes {
-    Bytes::new()
-}
-
-pub struct Encoder;
-
-impl Encoder {
-    /// `include_usage`: the caller asked for the usage chunk (OpenAI); `model`: the public name.
-    pub fn new(include_usage: bool, model: &str) -> Self {
-        Encoder
-    }
-}
-
-impl StreamEncoder for Encoder {
-    fn event(&mut self, event: StreamEvent, out: &mut BytesMut) {}
-    fn finish(&mut self, usage: &Usage, cost: Option<&Cost>, out: &mut BytesMut) {}
-    fn error(&mut self, error: &GatewayError, out: &mut BytesMut) {}
-}
-
-pub fn parse_embedding_request(
-    body: &[u8],
-) -> Result<tollgate_types::EmbeddingRequest, GatewayError> {
-    Err(GatewayError::internal())
-}
-
-pub fn render_embedding_response(
-    response: &tollgate_types::EmbeddingResponse,
-    format: tollgate_types::EncodingFormat,
-    model: &str,
-) -> Bytes {
-    Bytes::new()
-}

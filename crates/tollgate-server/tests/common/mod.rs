@@ -1,0 +1,294 @@
+//! A whole gateway in process, listening on a random port, in front of the fake providers of
+//! `tollgate-mock`, and a small HTTP client to talk to it.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use tollgate_mock::{MockOptions, MockServer};
+use tollgate_providers::{Provider, ProviderKind, ProviderSpec, Target, UpstreamClient};
+use tollgate_router::{Deployment, ModelKind, ModelRoute, Router};
+use tollgate_server::{AppState, Auth, ServerLimits, build_app};
+
+pub const MASTER_KEY: &str = "tg-test-master";
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub struct Gateway {
+    pub base: String,
+    pub mock: MockServer,
+    client: Client<HttpConnector, Full<Bytes>>,
+    _data_dir: TempDir,
+}
+
+/// Answer as the test sees it.
+pub struct Reply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// `(public model, provider name, upstream model)` of the test gateway's chat models.
+pub const CHAT_MODELS: &[(&str, &str, &str)] = &[
+    ("gpt-upstream", "fake-openai", "gpt-4o-mini"),
+    ("router-upstream", "fake-openrouter", "openai/gpt-4o-mini"),
+    ("azure-upstream", "fake-azure", "my-gpt-deployment"),
+    ("claude-upstream", "fake-anthropic", "claude-sonnet-4-5"),
+    ("gemini-upstream", "fake-gemini", "gemini-2.5-flash"),
+    ("mock", "builtin", "mock-1"),
+];
+
+pub async fn start() -> Gateway {
+    start_with(MockOptions::default()).await
+}
+
+pub async fn start_with(options: MockOptions) -> Gateway {
+    let mock = MockServer::start(options).await.expect("mock starts");
+    let base = mock.base_url();
+    let client = UpstreamClient::new(Duration::from_secs(2));
+    let spec = |name: &str, kind: ProviderKind, url: String| {
+        let mut spec = ProviderSpec::new(name, kind, url).with_api_key("mock-key");
+        if kind == ProviderKind::Azure {
+            spec.api_version = Some("2024-10-21".into());
+        }
+        spec
+    };
+    let specs = vec![
+        spec(
+            "fake-openai",
+            ProviderKind::OpenAi,
+            format!("{base}/openai/v1"),
+        ),
+        spec(
+            "fake-openrouter",
+            ProviderKind::OpenRouter,
+            format!("{base}/openrouter/api/v1"),
+        ),
+        spec("fake-azure", ProviderKind::Azure, format!("{base}/azure")),
+        spec(
+            "fake-anthropic",
+            ProviderKind::Anthropic,
+            format!("{base}/anthropic"),
+        ),
+        spec(
+            "fake-gemini",
+            ProviderKind::Gemini,
+            format!("{base}/gemini/v1beta"),
+        ),
+        ProviderSpec::new("builtin", ProviderKind::Mock, ""),
+    ];
+    let providers: HashMap<String, Arc<dyn Provider>> = specs
+        .into_iter()
+        .map(|spec| {
+            (
+                spec.name.clone(),
+                tollgate_providers::build_provider(spec, client.clone()),
+            )
+        })
+        .collect();
+    let route = |name: &str, provider: &str, model: &str, kind: ModelKind| ModelRoute {
+        name: name.into(),
+        kind,
+        deployments: vec![Deployment::new(
+            providers[provider].clone(),
+            Target::new(model, Duration::from_secs(10)),
+        )],
+        retries: 0,
+        fallbacks: vec![],
+    };
+    let mut routes: Vec<ModelRoute> = CHAT_MODELS
+        .iter()
+        .map(|(name, provider, model)| route(name, provider, model, ModelKind::Chat))
+        .collect();
+    routes.extend([
+        route(
+            "embed-openai",
+            "fake-openai",
+            "text-embedding-3-small",
+            ModelKind::Embedding,
+        ),
+        route(
+            "embed-gemini",
+            "fake-gemini",
+            "text-embedding-004",
+            ModelKind::Embedding,
+        ),
+        route(
+            "broken-upstream",
+            "fake-openai",
+            "fail-500",
+            ModelKind::Chat,
+        ),
+        route(
+            "limited-upstream",
+            "fake-anthropic",
+            "fail-429",
+            ModelKind::Chat,
+        ),
+        route(
+            "badkey-upstream",
+            "fake-openai",
+            "fail-401",
+            ModelKind::Chat,
+        ),
+        route("hanging-upstream", "fake-openai", "hang", ModelKind::Chat),
+        route("cut-upstream", "fake-openai", "cut-stream", ModelKind::Chat),
+    ]);
+    let router = Router::new(providers, routes, true, Duration::from_secs(10));
+
+    let data_dir = TempDir::new();
+    let store = tollgate_store::open(&format!("sqlite://{}/t.db", data_dir.0.display()))
+        .await
+        .expect("store opens");
+    let state = AppState::new(
+        router,
+        Auth::from_master_key_hash(tollgate_server::auth::hash_key(MASTER_KEY)),
+        store,
+        ServerLimits {
+            max_body_bytes: MAX_BODY_BYTES,
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, build_app(state)).await.ok();
+    });
+    Gateway {
+        base: format!("http://{address}"),
+        mock,
+        client: Client::builder(TokioExecutor::new()).build_http(),
+        _data_dir: data_dir,
+    }
+}
+
+impl Gateway {
+    /// POST with the master key as a Bearer token.
+    pub async fn post(&self, path: &str, body: impl Into<Bytes>) -> Reply {
+        self.send(
+            "POST",
+            path,
+            &[("authorization", &format!("Bearer {MASTER_KEY}"))],
+            body.into(),
+        )
+        .await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        self.post(path, serde_json::to_vec(body).unwrap()).await
+    }
+
+    /// POST the Anthropic way (`x-api-key`).
+    pub async fn post_anthropic(&self, body: &Value) -> Reply {
+        self.send(
+            "POST",
+            "/v1/messages",
+            &[
+                ("x-api-key", MASTER_KEY),
+                ("anthropic-version", "2023-06-01"),
+            ],
+            serde_json::to_vec(body).unwrap().into(),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(
+            "GET",
+            path,
+            &[("authorization", &format!("Bearer {MASTER_KEY}"))],
+            Bytes::new(),
+        )
+        .await
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Reply {
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base))
+            .header("content-type", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Full::new(body)).unwrap();
+        let response = tokio::time::timeout(Duration::from_secs(20), self.client.request(request))
+            .await
+            .expect("gateway answers in time")
+            .expect("gateway answers (a dropped connection means a panic or a hang)");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// Splits an SSE body into `(event name, data)` pairs.
+pub fn sse_events(body: &str) -> Vec<(Option<String>, String)> {
+    body.replace("\r\n", "\n")
+        .split("\n\n")
+        .filter(|block| !block.trim().is_empty())
+        .filter_map(|block| {
+            let mut event = None;
+            let mut data = Vec::new();
+            for line in block.lines() {
+                if let Some(rest) = line.strip_prefix("event:") {
+                    event = Some(rest.trim().to_string());
+                } else if let Some(rest) = line.strip_prefix("data:") {
+                    data.push(rest.strip_prefix(' ').unwrap_or(rest).to_string());
+                }
+            }
+            (!data.is_empty()).then(|| (event, data.join("\n")))
+        })
+        .collect()
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let path = std::env::temp_dir().join(format!("tollgate-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
