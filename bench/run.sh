@@ -16,7 +16,8 @@
 #   LEVELS ["1 16 64"]    concurrency levels
 #   NGINX_WORKERS [auto]  nginx worker_processes (auto = one per core, the same CPU budget as
 #                         Tollgate's tokio runtime, which starts one worker thread per core)
-#   LITELLM_WORKERS [1]   LiteLLM --num_workers
+#   LITELLM_WORKERS [nproc]  LiteLLM --num_workers (uvicorn worker processes; one per core, the same
+#                         CPU budget as the other two proxies; 1 is LiteLLM's own default)
 #   PIN [0]               1: pin oha to the last core and the servers to the others (taskset)
 #   SKIP_LITELLM [0]      1: leave LiteLLM out
 #   SKIP_BUILD [0]        1: use the existing target/release binaries
@@ -33,7 +34,7 @@ ROUNDS="${ROUNDS:-3}"
 LITELLM_DURATION="${LITELLM_DURATION:-10}"
 LEVELS="${LEVELS:-1 16 64}"
 NGINX_WORKERS="${NGINX_WORKERS:-auto}"
-LITELLM_WORKERS="${LITELLM_WORKERS:-1}"
+LITELLM_WORKERS="${LITELLM_WORKERS:-$(nproc)}"
 PIN="${PIN:-0}"
 SKIP_LITELLM="${SKIP_LITELLM:-0}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
@@ -248,7 +249,7 @@ CONF
         LITELLM_LOG=ERROR LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_TELEMETRY=False \
         DISABLE_ADMIN_UI=True NO_DOCS=True PYTHONUNBUFFERED=1 \
         "$bench/.venv-litellm/bin/litellm" --config "$work/litellm/config.yaml" \
-            --host 127.0.0.1 --port "$litellm_port" --num_workers "$LITELLM_WORKERS" --telemetry False
+            --host 127.0.0.1 --port "$litellm_port" --num_workers "$LITELLM_WORKERS"
     litellm_pid=$started_pid
     litellm_url="http://127.0.0.1:$litellm_port"
 fi

@@ -73,6 +73,7 @@ def main():
                     if first is None:
                         first = time.perf_counter() - t0
                     count += 1
+            resp.close()  # marks the response done, so the connection can carry the next request
             if first is None:
                 raise RuntimeError("no data: line")
             if resp.will_close:

@@ -207,8 +207,13 @@ def finish_reasons(chunks, index: int = 0) -> list[str]:
 
 
 def assert_well_formed_stream(chunks) -> None:
-    assert all(chunk.object == "chat.completion.chunk" for chunk in chunks)
-    assert len({chunk.id for chunk in chunks}) == 1, "chunks of one stream carry different ids"
+    # An upstream's own extras (e.g. Azure's leading prompt_filter_results chunk, with an empty
+    # id and object) must not reach an OpenAI-dialect caller as chunks of their own.
+    odd = [chunk.to_dict() for chunk in chunks if chunk.object != "chat.completion.chunk"]
+    assert not odd, f"chunks that are not chat.completion.chunk objects: {odd}"
+    assert len({chunk.id for chunk in chunks}) == 1, (
+        f"chunks of one stream carry different ids: {[c.id for c in chunks]}"
+    )
     first_with_choices = next(chunk for chunk in chunks if chunk.choices)
     assert first_with_choices.choices[0].delta.role == "assistant", "the first delta carries no role"
 

@@ -234,7 +234,10 @@ impl EventMapper for NativeMapper {
             });
         }
         let usage = probe.usage.or(probe.x_groq.and_then(|extras| extras.usage));
-        if !choices.is_empty() || usage.is_none() {
+        // A chunk without choices carries nothing a caller can use (Azure's first chunk holds
+        // only prompt filter results; SDK code reading `choices[0]` would break on it), and the
+        // usage-only chunk is rewritten by the caller's encoder.
+        if !choices.is_empty() {
             out.push(StreamEvent::Native(event.raw));
         }
         for (position, choice_in) in choices.into_iter().enumerate() {
