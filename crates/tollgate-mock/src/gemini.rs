@@ -103,29 +103,9 @@ struct Batch {
 }
 
 async fn embed(mut call: Call, model: String, batch: bool) -> Response {
-    let parsed = call.json_object().and_then(|body| {
-        let requests: Result<Vec<(Seed, usize)>, String> = if batch {
-            opt_array(body, &["requests"])
-                .and_then(|r| {
-                    r.filter(|r| !r.is_empty()).ok_or_else(|| {
-                        "* BatchEmbedContentsRequest.requests: requests is not specified".to_owned()
-                    })
-                })
-                .and_then(|requests| {
-                    requests
-                        .iter()
-                        .map(|r| {
-                            r.as_object()
-                                .ok_or_else(|| "* requests: must be objects".to_owned())
-                                .and_then(embed_request)
-                        })
-                        .collect()
-                })
-        } else {
-            embed_request(body).map(|one| vec![one])
-        };
-        requests.map_err(|m| call.invalid(&m))
-    });
+    let parsed = call
+        .json_object()
+        .and_then(|body| embed_requests(body, batch).map_err(|m| call.invalid(&m)));
     let requests = match parsed {
         Ok(requests) => requests,
         Err(response) => return response,
@@ -145,6 +125,23 @@ async fn embed(mut call: Call, model: String, batch: bool) -> Response {
         let embedding = embeddings.pop().unwrap_or(Values { values: Vec::new() });
         call.json(GOOGLE_JSON, &Single { embedding })
     }
+}
+
+/// The `EmbedContentRequest`s of a body: the body itself, or its `requests` for a batch.
+fn embed_requests(body: &Object, batch: bool) -> Result<Vec<(Seed, usize)>, String> {
+    if !batch {
+        return embed_request(body).map(|one| vec![one]);
+    }
+    let requests = opt_array(body, &["requests"])?
+        .filter(|r| !r.is_empty())
+        .ok_or("* BatchEmbedContentsRequest.requests: requests is not specified")?;
+    requests
+        .iter()
+        .map(|request| {
+            let request = request.as_object().ok_or("* requests: must be objects")?;
+            embed_request(request)
+        })
+        .collect()
 }
 
 /// One `EmbedContentRequest`: the text of its parts and the requested dimensionality.

@@ -25,9 +25,10 @@
 //! | Gemini | `POST /gemini/v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse`, `:embedContent`, `:batchEmbedContents` | `x-goog-api-key` or `?key=` |
 //! | Bench | `POST /bench/v1/chat/completions` | none |
 //!
-//! [`MockServer::url`] gives each flavour's SDK base URL. A wrong or missing key gets 401 in the
-//! flavour's error shape; so does any malformed body (400), unknown path under a flavour prefix
-//! (404) or wrong method (405; Gemini 404). Those requests are still counted and recorded.
+//! [`MockServer::url`] gives each flavour's SDK base URL. Every failure answers in the flavour's
+//! own error shape and status: a wrong or missing key 401, a malformed body 400, an unknown path
+//! under a flavour prefix 404, a wrong method 405 (Gemini 404). Those requests are still counted
+//! and recorded.
 //! Control routes for tests that run the binary: `GET /_mock/hits`, `GET /_mock/requests`,
 //! `POST /_mock/faults` (`{"fault":"fail-500"}`, `{"faults":[…]}` or
 //! `{"status":418,"body":…,"headers":{…}}`), `POST /_mock/reset`.
@@ -130,7 +131,8 @@
 //! `/bench/v1/chat/completions` answers a fixed completion (`"echo: bench"`, 8 + 2 tokens), or a
 //! fixed short stream (ending with a usage chunk and `[DONE]`) when the body contains
 //! `"stream":true`, without parsing JSON, checking auth or recording (only counting). Queued
-//! faults still apply.
+//! faults still apply (those requests take the normal path and are recorded); model-name faults
+//! do not, since the body is never parsed.
 
 // Handlers return `Result<_, Response>` to answer early in the flavour's error shape; the size of
 // the error variant is irrelevant at one per request.

@@ -27,7 +27,7 @@ pub struct MockServer {
 
 impl MockServer {
     /// Binds `options.bind` (default `127.0.0.1:0`, a free port) and starts serving on the
-    /// current Tokio runtime.
+    /// current Tokio runtime; the server lives as long as the handle and that runtime.
     pub async fn start(options: MockOptions) -> io::Result<MockServer> {
         let listener = TcpListener::bind(options.bind).await?;
         let addr = listener.local_addr()?;

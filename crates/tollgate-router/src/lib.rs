@@ -6,6 +6,9 @@
 //! the same for each fallback model in order. Only retryable failures (connect errors, timeouts,
 //! 429, 5xx, overloaded) move on; anything else is returned at once.
 
+mod attempt;
+mod backoff;
+mod health;
 mod route;
 mod select;
 
@@ -14,22 +17,26 @@ mod tests;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tollgate_providers::{ChatReply, ChatStream, Provider, Target};
 use tollgate_types::{
     ChatRequest, EmbeddingRequest, EmbeddingResponse, ErrorKind, ErrorSource, GatewayError,
 };
 
+pub use attempt::{Attempt, RouteFailure};
+pub use backoff::Backoff;
+pub use health::{CooldownPolicy, DeploymentHealth};
 pub use route::{Deployment, ModelKind, ModelRoute};
+pub use select::Strategy;
 
-/// Which provider and deployment served a call, and how many attempts it took.
+/// Which provider and deployment served a call, and every attempt it took.
 #[derive(Debug)]
 pub struct Routed<T> {
     pub value: T,
     pub provider: String,
     pub deployment: String,
-    pub attempts: u32,
+    pub attempts: Vec<Attempt>,
 }
 
 /// The routing table. Immutable once built; a config reload builds a new one.
@@ -42,6 +49,8 @@ pub struct Router {
     allow_provider_prefix: bool,
     /// Timeout for deployments created from the provider prefix.
     default_timeout: Duration,
+    cooldown: CooldownPolicy,
+    backoff: Backoff,
 }
 
 impl Router {
@@ -62,7 +71,25 @@ impl Router {
             providers,
             allow_provider_prefix,
             default_timeout,
+            cooldown: CooldownPolicy::default(),
+            backoff: Backoff::default(),
         }
+    }
+
+    /// Replaces the cooldown policy (tests use short windows).
+    pub fn with_cooldown(mut self, cooldown: CooldownPolicy) -> Self {
+        self.cooldown = cooldown;
+        self
+    }
+
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// A configured model's route, for inspection (health, cooldowns).
+    pub fn model(&self, name: &str) -> Option<&Arc<ModelRoute>> {
+        self.models.get(name)
     }
 
     /// The configured public models, in config order.
@@ -104,7 +131,7 @@ impl Router {
         &self,
         route: &ModelRoute,
         request: &ChatRequest,
-    ) -> Result<Routed<ChatReply>, GatewayError> {
+    ) -> Result<Routed<ChatReply>, RouteFailure> {
         self.run(route, ModelKind::Chat, |deployment| {
             let provider = deployment.provider.clone();
             let target = deployment.target.clone();
@@ -119,7 +146,7 @@ impl Router {
         &self,
         route: &ModelRoute,
         request: &ChatRequest,
-    ) -> Result<Routed<ChatStream>, GatewayError> {
+    ) -> Result<Routed<ChatStream>, RouteFailure> {
         self.run(route, ModelKind::Chat, |deployment| {
             let provider = deployment.provider.clone();
             let target = deployment.target.clone();
@@ -132,7 +159,7 @@ impl Router {
         &self,
         route: &ModelRoute,
         request: &EmbeddingRequest,
-    ) -> Result<Routed<EmbeddingResponse>, GatewayError> {
+    ) -> Result<Routed<EmbeddingResponse>, RouteFailure> {
         self.run(route, ModelKind::Embedding, |deployment| {
             let provider = deployment.provider.clone();
             let target = deployment.target.clone();
@@ -141,67 +168,108 @@ impl Router {
         .await
     }
 
-    /// Walks the attempt plan: the model's own deployments, then each fallback model.
+    /// Walks the attempt plan: the model's own deployments, then each fallback model. Deployments
+    /// cooling down are skipped; only if every deployment of every model in the plan is cooling
+    /// is the plan walked again with them allowed (serving late beats not serving).
     async fn run<T, F, Fut>(
         &self,
         route: &ModelRoute,
         wanted: ModelKind,
         mut attempt: F,
-    ) -> Result<Routed<T>, GatewayError>
+    ) -> Result<Routed<T>, RouteFailure>
     where
         F: FnMut(&Deployment) -> Fut,
         Fut: std::future::Future<Output = Result<T, GatewayError>>,
     {
         if !route.kind.serves(wanted) {
-            return Err(wrong_kind(&route.name, wanted));
+            return Err(RouteFailure {
+                error: wrong_kind(&route.name, wanted),
+                attempts: Vec::new(),
+            });
         }
-        let mut attempts = 0u32;
+        let chain: Vec<&ModelRoute> = std::iter::once(route)
+            .chain(
+                route
+                    .fallbacks
+                    .iter()
+                    .filter_map(|name| self.models.get(name).map(Arc::as_ref))
+                    .filter(|fallback| fallback.kind.serves(wanted)),
+            )
+            .collect();
+        let mut attempts = Vec::new();
         let mut last_error = None;
-        let chain = std::iter::once(route).chain(
-            route
-                .fallbacks
-                .iter()
-                .filter_map(|name| self.models.get(name).map(Arc::as_ref))
-                .filter(|fallback| fallback.kind.serves(wanted)),
-        );
-        for model in chain {
-            let mut tried = Vec::with_capacity(model.deployments.len());
-            for _ in 0..=model.retries {
-                let Some(index) = select::pick(&model.deployments, &tried) else {
-                    break;
-                };
-                tried.push(index);
-                let deployment = &model.deployments[index];
-                attempts += 1;
-                match attempt(deployment).await {
-                    Ok(value) => {
-                        return Ok(Routed {
-                            value,
-                            provider: deployment.provider.name().to_string(),
-                            deployment: deployment.id.clone(),
-                            attempts,
-                        });
+        for allow_cooling in [false, true] {
+            for model in &chain {
+                let mut tried: Vec<usize> = Vec::with_capacity(model.deployments.len());
+                for round in 0..=model.retries {
+                    let fresh =
+                        select::pick(&model.deployments, &tried, model.strategy, allow_cooling);
+                    let index = match fresh {
+                        Some(index) => index,
+                        // Every deployment was tried once: retry one after a backoff, honouring
+                        // what the upstream asked for.
+                        None if !tried.is_empty() => {
+                            let Some(index) =
+                                select::pick(&model.deployments, &[], model.strategy, true)
+                            else {
+                                break;
+                            };
+                            let wait = self.backoff.delay(round, last_error.as_ref());
+                            tokio::time::sleep(wait).await;
+                            index
+                        }
+                        None => break,
+                    };
+                    tried.push(index);
+                    let deployment = &model.deployments[index];
+                    let started = Instant::now();
+                    let outcome = {
+                        let _in_flight = deployment.health.begin();
+                        attempt(deployment).await
+                    };
+                    let elapsed = started.elapsed();
+                    match outcome {
+                        Ok(value) => {
+                            deployment.health.record_success(elapsed);
+                            attempts.push(Attempt::success(deployment, elapsed));
+                            return Ok(Routed {
+                                value,
+                                provider: deployment.provider.name().to_string(),
+                                deployment: deployment.id.clone(),
+                                attempts,
+                            });
+                        }
+                        Err(error) => {
+                            attempts.push(Attempt::failure(deployment, &error, elapsed));
+                            if !error.retryable {
+                                return Err(RouteFailure { error, attempts });
+                            }
+                            deployment
+                                .health
+                                .record_failure(&self.cooldown, error.retry_after);
+                            tracing::warn!(
+                                model = %model.name,
+                                deployment = %deployment.id,
+                                error = %error,
+                                "attempt failed; trying the next deployment"
+                            );
+                            last_error = Some(error);
+                        }
                     }
-                    Err(error) if error.retryable => {
-                        tracing::warn!(
-                            model = %model.name,
-                            deployment = %deployment.id,
-                            error = %error,
-                            "attempt failed; trying the next deployment"
-                        );
-                        last_error = Some(error);
-                    }
-                    Err(error) => return Err(error),
                 }
             }
+            if !attempts.is_empty() {
+                break;
+            }
         }
-        Err(last_error.unwrap_or_else(|| {
+        let error = last_error.unwrap_or_else(|| {
             GatewayError::new(
                 ErrorKind::UpstreamUnavailable,
                 ErrorSource::Upstream,
                 format!("No deployment of `{}` is available.", route.name),
             )
-        }))
+        });
+        Err(RouteFailure { error, attempts })
     }
 }
 

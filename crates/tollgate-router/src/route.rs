@@ -4,6 +4,9 @@ use std::sync::Arc;
 
 use tollgate_providers::{Provider, Target};
 
+use crate::health::DeploymentHealth;
+use crate::select::Strategy;
+
 /// What a public model serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelKind {
@@ -28,6 +31,11 @@ pub struct Deployment {
     pub target: Target,
     /// Share of traffic under weighted routing.
     pub weight: u32,
+    /// Relative price for the lowest-cost strategy (nano-USD per million tokens of a typical
+    /// call); `None` when the catalog does not know the model.
+    pub cost_rank: Option<u64>,
+    /// Failures, cooldown, in-flight count and latency, shared by every request.
+    pub health: Arc<DeploymentHealth>,
 }
 
 impl Deployment {
@@ -37,6 +45,8 @@ impl Deployment {
             provider,
             target,
             weight: 1,
+            cost_rank: None,
+            health: Arc::new(DeploymentHealth::default()),
         }
     }
 
@@ -51,6 +61,7 @@ impl std::fmt::Debug for Deployment {
         f.debug_struct("Deployment")
             .field("id", &self.id)
             .field("weight", &self.weight)
+            .field("cooling", &self.health.is_cooling())
             .finish()
     }
 }
@@ -65,6 +76,8 @@ pub struct ModelRoute {
     pub retries: u32,
     /// Other public models to try, in order, when this one's attempts are used up.
     pub fallbacks: Vec<String>,
+    /// How traffic is spread over the deployments.
+    pub strategy: Strategy,
 }
 
 impl ModelRoute {
@@ -75,6 +88,7 @@ impl ModelRoute {
             deployments: vec![deployment],
             retries: 0,
             fallbacks: Vec::new(),
+            strategy: Strategy::default(),
         }
     }
 }

@@ -8,7 +8,7 @@ use tollgate_types::{
     ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ErrorKind, GatewayError, Usage,
 };
 
-use crate::{Deployment, ModelKind, ModelRoute, Router};
+use crate::{Backoff, CooldownPolicy, Deployment, ModelKind, ModelRoute, Router, Strategy};
 
 /// A provider that fails with `error` for its first `failures` calls, then answers.
 struct Scripted {
@@ -89,6 +89,7 @@ fn route(name: &str, providers: &[&Arc<Scripted>], retries: u32, fallbacks: &[&s
             .collect(),
         retries,
         fallbacks: fallbacks.iter().map(|s| s.to_string()).collect(),
+        strategy: Strategy::Weighted,
     }
 }
 
@@ -100,7 +101,11 @@ fn router(providers: &[&Arc<Scripted>], routes: Vec<ModelRoute>) -> Router {
             (p.name.clone(), provider)
         })
         .collect();
-    Router::new(map, routes, true, Duration::from_secs(5))
+    Router::new(map, routes, true, Duration::from_secs(5)).with_backoff(Backoff {
+        base: Duration::from_millis(1),
+        max: Duration::from_millis(2),
+        max_retry_after: Duration::from_millis(2),
+    })
 }
 
 #[tokio::test]
@@ -128,7 +133,7 @@ async fn non_retryable_failure_returns_at_once() {
     );
     let model = r.resolve("m").unwrap();
     let error = r.chat(&model, &ChatRequest::default()).await.unwrap_err();
-    assert_eq!(error.status, 400);
+    assert_eq!(error.error.status, 400);
     assert_eq!((bad.calls(), good.calls()), (1, 0));
 }
 
@@ -142,7 +147,7 @@ async fn fallback_model_after_retries_are_used_up() {
     );
     let model = r.resolve("m").unwrap();
     let routed = r.chat(&model, &ChatRequest::default()).await.unwrap();
-    assert_eq!(routed.attempts, 4);
+    assert_eq!(routed.attempts.len(), 4);
     assert_eq!((bad.calls(), good.calls()), (3, 1));
 }
 
@@ -152,7 +157,7 @@ async fn exhausted_plan_returns_the_last_upstream_error() {
     let r = router(&[&bad], vec![route("m", &[&bad], 1, &[])]);
     let model = r.resolve("m").unwrap();
     let error = r.chat(&model, &ChatRequest::default()).await.unwrap_err();
-    assert_eq!(error.status, 502);
+    assert_eq!(error.error.status, 502);
     assert_eq!(bad.calls(), 2);
 }
 
@@ -186,4 +191,118 @@ async fn weights_share_traffic() {
         a.calls(),
         b.calls()
     );
+}
+
+#[tokio::test]
+async fn repeated_failures_cool_a_deployment_down_then_a_probe_brings_it_back() {
+    let flaky = Scripted::new("flaky", 3, server_error());
+    let steady = Scripted::new("steady", 0, server_error());
+    let policy = CooldownPolicy {
+        failures: 3,
+        window: Duration::from_secs(60),
+        cooldown: Duration::from_millis(150),
+        max_retry_after: Duration::from_secs(1),
+    };
+    let mut model = route("m", &[&flaky, &steady], 1, &[]);
+    model.strategy = Strategy::LeastBusy;
+    // Make `flaky` the preferred choice whenever it is eligible.
+    model.deployments[1].weight = 1;
+    let r = router(&[&flaky, &steady], vec![model]).with_cooldown(policy);
+    let m = r.resolve("m").unwrap();
+    while flaky.calls() < 3 {
+        r.chat(&m, &ChatRequest::default()).await.unwrap();
+    }
+    let cooling = &r.model("m").unwrap().deployments[0].health;
+    assert!(
+        cooling.is_cooling(),
+        "three failures in the window start a cooldown"
+    );
+    let before = flaky.calls();
+    for _ in 0..20 {
+        let routed = r.chat(&m, &ChatRequest::default()).await.unwrap();
+        assert_eq!(routed.provider, "steady");
+        assert_eq!(
+            routed.attempts.len(),
+            1,
+            "a cooling deployment is not even tried"
+        );
+    }
+    assert_eq!(flaky.calls(), before);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!cooling.is_cooling());
+    // Half-open: the next calls reach it again, and its success closes the circuit.
+    for _ in 0..20 {
+        r.chat(&m, &ChatRequest::default()).await.unwrap();
+    }
+    assert!(
+        flaky.calls() > before,
+        "after the cooldown the deployment is probed again"
+    );
+    assert!(!cooling.is_cooling());
+}
+
+#[tokio::test]
+async fn retry_after_cools_down_for_as_long_as_the_upstream_asked() {
+    let limited = Scripted::new(
+        "limited",
+        1,
+        GatewayError::upstream(ErrorKind::RateLimited, "slow down")
+            .with_retry_after(Some(Duration::from_millis(300))),
+    );
+    let other = Scripted::new("other", 0, server_error());
+    let r = router(
+        &[&limited, &other],
+        vec![route("m", &[&limited, &other], 1, &[])],
+    );
+    let m = r.resolve("m").unwrap();
+    while limited.calls() == 0 {
+        r.chat(&m, &ChatRequest::default()).await.unwrap();
+    }
+    let health = &r.model("m").unwrap().deployments[0].health;
+    assert!(health.is_cooling());
+    assert!(health.cooldown_remaining() > Duration::from_millis(200));
+}
+
+#[tokio::test]
+async fn when_everything_is_cooling_the_call_is_still_attempted() {
+    let bad = Scripted::new("bad", 1, server_error());
+    let r = router(&[&bad], vec![route("m", &[&bad], 0, &[])]).with_cooldown(CooldownPolicy {
+        failures: 1,
+        ..CooldownPolicy::default()
+    });
+    let m = r.resolve("m").unwrap();
+    assert!(r.chat(&m, &ChatRequest::default()).await.is_err());
+    assert!(r.model("m").unwrap().deployments[0].health.is_cooling());
+    let routed = r.chat(&m, &ChatRequest::default()).await.unwrap();
+    assert_eq!(routed.provider, "bad", "serving late beats not serving");
+}
+
+#[tokio::test]
+async fn least_busy_and_lowest_cost_prefer_the_right_deployment() {
+    let cheap = Scripted::new("cheap", 0, server_error());
+    let dear = Scripted::new("dear", 0, server_error());
+    let mut model = route("m", &[&cheap, &dear], 0, &[]);
+    model.strategy = Strategy::LowestCost;
+    model.deployments[0].cost_rank = Some(10);
+    model.deployments[1].cost_rank = Some(1_000);
+    let r = router(&[&cheap, &dear], vec![model]);
+    let m = r.resolve("m").unwrap();
+    for _ in 0..10 {
+        assert_eq!(
+            r.chat(&m, &ChatRequest::default()).await.unwrap().provider,
+            "cheap"
+        );
+    }
+    assert_eq!(dear.calls(), 0);
+}
+
+#[tokio::test]
+async fn a_single_deployment_is_retried_after_a_backoff() {
+    let flaky = Scripted::new("flaky", 2, server_error());
+    let r = router(&[&flaky], vec![route("m", &[&flaky], 2, &[])]);
+    let m = r.resolve("m").unwrap();
+    let routed = r.chat(&m, &ChatRequest::default()).await.unwrap();
+    assert_eq!(routed.attempts.len(), 3);
+    assert_eq!(routed.attempts[0].status, 502);
+    assert_eq!(routed.attempts[2].status, 200);
 }

@@ -15,7 +15,7 @@ pub struct GatewayHeaders {
     pub provider: Option<String>,
     pub deployment: Option<String>,
     pub cost: Option<Cost>,
-    pub attempts: Option<u32>,
+    pub attempts: Option<usize>,
 }
 
 impl GatewayHeaders {

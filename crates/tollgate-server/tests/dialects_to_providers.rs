@@ -7,6 +7,7 @@ mod common;
 
 use common::{CHAT_MODELS, sse_events};
 use serde_json::{Value, json};
+use tollgate_mock::{MockOptions, StreamQuirks};
 
 fn upstream_models() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
     CHAT_MODELS.iter().filter(|(name, _, _)| *name != "mock")
@@ -48,7 +49,20 @@ async fn openai_callers_reach_every_provider() {
 
 #[tokio::test]
 async fn openai_streams_from_every_provider_with_usage_only_when_asked() {
-    let gateway = common::start().await;
+    check_openai_streams(&common::start().await).await;
+}
+
+/// Every framing quirk at once (`\r\n`, keep-alive comments, JSON split over `data:` lines,
+/// events split across TCP writes, `choices: null` usage chunks): the caller sees the same stream.
+#[tokio::test]
+async fn openai_streams_survive_upstream_framing_quirks() {
+    check_openai_streams(
+        &common::start_with(MockOptions::default().with_quirks(StreamQuirks::ALL)).await,
+    )
+    .await;
+}
+
+async fn check_openai_streams(gateway: &common::Gateway) {
     for (model, _, _) in upstream_models() {
         for include_usage in [true, false] {
             let mut request =
@@ -139,7 +153,18 @@ async fn anthropic_callers_reach_every_provider() {
 
 #[tokio::test]
 async fn anthropic_streams_from_every_provider_in_event_order() {
-    let gateway = common::start().await;
+    check_anthropic_streams(&common::start().await).await;
+}
+
+#[tokio::test]
+async fn anthropic_streams_survive_upstream_framing_quirks() {
+    check_anthropic_streams(
+        &common::start_with(MockOptions::default().with_quirks(StreamQuirks::ALL)).await,
+    )
+    .await;
+}
+
+async fn check_anthropic_streams(gateway: &common::Gateway) {
     for (model, _, _) in upstream_models() {
         let reply = gateway
             .post_anthropic(&json!({"model": model, "max_tokens": 100, "stream": true, "messages": user("hello there")}))

@@ -8,7 +8,7 @@ use tollgate_config::{Config, ModelConfig, ProviderConfig};
 use tollgate_providers::{
     MockSettings, Provider, ProviderKind, ProviderSpec, Target, UpstreamClient,
 };
-use tollgate_router::{Deployment, ModelKind, ModelRoute, Router};
+use tollgate_router::{Deployment, ModelKind, ModelRoute, Router, Strategy};
 use tollgate_store::{SqliteStore, StoreError};
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -29,7 +29,7 @@ pub fn build_router(config: &Config) -> Router {
     let routes = config
         .models
         .iter()
-        .map(|model| build_route(model, &providers))
+        .map(|model| build_route(model, &providers, strategy(config.routing.strategy)))
         .collect();
     Router::new(
         providers,
@@ -63,7 +63,11 @@ fn build_provider(name: &str, config: &ProviderConfig) -> Arc<dyn Provider> {
     tollgate_providers::build_provider(spec, client)
 }
 
-fn build_route(model: &ModelConfig, providers: &HashMap<String, Arc<dyn Provider>>) -> ModelRoute {
+fn build_route(
+    model: &ModelConfig,
+    providers: &HashMap<String, Arc<dyn Provider>>,
+    strategy: Strategy,
+) -> ModelRoute {
     let deployments = model
         .deployments
         .iter()
@@ -87,6 +91,7 @@ fn build_route(model: &ModelConfig, providers: &HashMap<String, Arc<dyn Provider
         deployments,
         retries: model.retries,
         fallbacks: model.fallbacks.clone(),
+        strategy,
     }
 }
 
@@ -99,5 +104,15 @@ fn provider_kind(kind: tollgate_config::ProviderKind) -> ProviderKind {
         Config::Anthropic => ProviderKind::Anthropic,
         Config::Gemini => ProviderKind::Gemini,
         Config::Mock => ProviderKind::Mock,
+    }
+}
+
+fn strategy(strategy: tollgate_config::RoutingStrategy) -> Strategy {
+    use tollgate_config::RoutingStrategy as Config;
+    match strategy {
+        Config::Weighted => Strategy::Weighted,
+        Config::LeastBusy => Strategy::LeastBusy,
+        Config::LowestLatency => Strategy::LowestLatency,
+        Config::LowestCost => Strategy::LowestCost,
     }
 }

@@ -58,7 +58,12 @@ fn serve(dir: &TempDir, envs: &[(&str, &str)]) -> Served {
         .env("TOLLGATE_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for var in ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "OPENROUTER_API_KEY"] {
+    for var in [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "OPENROUTER_API_KEY",
+    ] {
         command.env_remove(var);
     }
     for (name, value) in envs {
@@ -93,7 +98,9 @@ fn serve(dir: &TempDir, envs: &[(&str, &str)]) -> Served {
 /// A minimal HTTP/1.1 exchange (the test needs no client library).
 fn http(port: u16, method: &str, path: &str, key: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {key}\r\n\
@@ -130,7 +137,13 @@ fn zero_config_serve_generates_a_master_key_once_and_answers_offline() {
     let (status, body) = http(first.port, "POST", "/v1/chat/completions", &key, HELLO);
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("chat.completion"), "{body}");
-    let (status, _) = http(first.port, "POST", "/v1/chat/completions", "tg-wrong", HELLO);
+    let (status, _) = http(
+        first.port,
+        "POST",
+        "/v1/chat/completions",
+        "tg-wrong",
+        HELLO,
+    );
     assert_eq!(status, 401);
     let (status, body) = http(first.port, "GET", "/health/ready", "", "");
     assert_eq!(status, 200, "{body}");
@@ -141,7 +154,10 @@ fn zero_config_serve_generates_a_master_key_once_and_answers_offline() {
     let wal = std::fs::read(dir.0.join("tollgate-data/tollgate.db-wal")).unwrap_or_default();
     let needle = key.as_bytes();
     for file in [&db, &wal] {
-        assert!(!file.windows(needle.len()).any(|w| w == needle), "master key stored in clear");
+        assert!(
+            !file.windows(needle.len()).any(|w| w == needle),
+            "master key stored in clear"
+        );
     }
 
     // A restart keeps the same key and prints no new one.
@@ -160,7 +176,13 @@ fn zero_config_serve_generates_a_master_key_once_and_answers_offline() {
 fn master_key_from_the_environment() {
     let dir = TempDir::new();
     let served = serve(&dir, &[("TOLLGATE_MASTER_KEY", "tg-env-key")]);
-    let (status, body) = http(served.port, "POST", "/v1/chat/completions", "tg-env-key", HELLO);
+    let (status, body) = http(
+        served.port,
+        "POST",
+        "/v1/chat/completions",
+        "tg-env-key",
+        HELLO,
+    );
     assert_eq!(status, 200, "{body}");
     let (status, body) = http(served.port, "GET", "/v1/models", "tg-env-key", "");
     assert_eq!(status, 200);
@@ -185,7 +207,10 @@ fn config_check_reports_every_error_with_path_and_line() {
         .unwrap();
     assert!(!output.status.success());
     let report = String::from_utf8_lossy(&output.stderr);
-    assert!(report.contains("models[0].deployments[0].provider"), "{report}");
+    assert!(
+        report.contains("models[0].deployments[0].provider"),
+        "{report}"
+    );
     assert!(report.contains(":6:"), "line of the bad provider: {report}");
     assert!(report.contains("models[0].fallbacks[0]"), "{report}");
     assert!(report.contains(":7:"), "line of the bad fallback: {report}");
@@ -196,8 +221,16 @@ fn config_check_reports_every_error_with_path_and_line() {
         "providers:\n  demo: {kind: mock}\nmodels:\n  - {name: m, deployments: [{provider: demo, model: x}]}\n",
     )
     .unwrap();
-    let output = Command::new(BIN).args(["config", "check"]).arg(&good).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new(BIN)
+        .args(["config", "check"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
@@ -209,7 +242,11 @@ fn config_check_rejects_unknown_keys() {
         "providers:\n  demo: {kind: mock}\nmodels:\n  - {name: m, deploymnets: []}\n",
     )
     .unwrap();
-    let output = Command::new(BIN).args(["config", "check"]).arg(&file).output().unwrap();
+    let output = Command::new(BIN)
+        .args(["config", "check"])
+        .arg(&file)
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     let report = String::from_utf8_lossy(&output.stderr);
     assert!(report.contains("deploymnets"), "{report}");

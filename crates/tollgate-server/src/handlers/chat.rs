@@ -47,7 +47,7 @@ async fn serve(
         let routed = state.router().chat_stream(&route, &request).await?;
         gateway_headers.provider = Some(routed.provider.clone());
         gateway_headers.deployment = Some(routed.deployment.clone());
-        gateway_headers.attempts = Some(routed.attempts);
+        gateway_headers.attempts = Some(routed.attempts.len());
         let encoder = dialect::stream_encoder(dialect, request.include_usage, &request.model);
         let body = streaming::encode(routed.value, encoder);
         return Ok(respond::event_stream(body, gateway_headers));
@@ -56,7 +56,7 @@ async fn serve(
     let routed = state.router().chat(&route, &request).await?;
     gateway_headers.provider = Some(routed.provider.clone());
     gateway_headers.deployment = Some(routed.deployment.clone());
-    gateway_headers.attempts = Some(routed.attempts);
+    gateway_headers.attempts = Some(routed.attempts.len());
     let body = match routed.value {
         ChatReply::Canonical(response) => {
             let cost = provider_cost(response.provider_cost);

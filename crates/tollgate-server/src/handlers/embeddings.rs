@@ -36,7 +36,7 @@ async fn serve(
     let routed = state.router().embed(&route, &request).await?;
     gateway_headers.provider = Some(routed.provider);
     gateway_headers.deployment = Some(routed.deployment);
-    gateway_headers.attempts = Some(routed.attempts);
+    gateway_headers.attempts = Some(routed.attempts.len());
     let body =
         openai::render_embedding_response(&routed.value, request.encoding_format, &request.model);
     Ok(respond::json(StatusCode::OK, body, gateway_headers))

@@ -14,7 +14,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tollgate_mock::{MockOptions, MockServer};
 use tollgate_providers::{Provider, ProviderKind, ProviderSpec, Target, UpstreamClient};
-use tollgate_router::{Deployment, ModelKind, ModelRoute, Router};
+use tollgate_router::{Deployment, ModelKind, ModelRoute, Router, Strategy};
 use tollgate_server::{AppState, Auth, ServerLimits, build_app};
 
 pub const MASTER_KEY: &str = "tg-test-master";
@@ -120,6 +120,7 @@ pub async fn start_with(options: MockOptions) -> Gateway {
         )],
         retries: 0,
         fallbacks: vec![],
+        strategy: Strategy::Weighted,
     };
     let mut routes: Vec<ModelRoute> = CHAT_MODELS
         .iter()
