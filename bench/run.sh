@@ -58,7 +58,8 @@ cleanup() {
     for g in "${groups[@]}"; do kill -TERM -- "-$g" 2>/dev/null || true; done
     for _ in $(seq 1 50); do
         local alive=0
-        for g in "${groups[@]}"; do kill -0 -- "-$g" 2>/dev/null && alive=1; done
+        # a member that has exited but not yet been reaped (state Z) counts as gone
+        for g in "${groups[@]}"; do ps -o stat= -g "$g" 2>/dev/null | grep -qv '^Z' && alive=1; done
         [[ $alive == 0 ]] && break
         sleep 0.1
     done
@@ -78,7 +79,7 @@ trap 'exit 143' TERM
 ncpu=$(nproc)
 server_cpus=""; load_cpus=""
 if [[ "$PIN" == 1 && $ncpu -ge 2 ]]; then
-    server_cpus="0-$((ncpu - 2))"; load_cpus="$((ncpu - 1))"
+    server_cpus="0"; (( ncpu > 2 )) && server_cpus="0-$((ncpu - 2))"; load_cpus="$((ncpu - 1))"
 fi
 on_load_cpus() { if [[ -n "$load_cpus" ]]; then taskset -c "$load_cpus" "$@"; else "$@"; fi; }
 
@@ -113,24 +114,11 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Sum of utime+stime (clock ticks) of every live process in process group $1.
-group_ticks() {
-    local pg=$1 total=0 line rest f
-    for f in /proc/[0-9]*/stat; do
-        read -r line <"$f" 2>/dev/null || continue
-        rest=${line##*) }
-        # shellcheck disable=SC2086
-        set -- $rest
-        [[ "$3" == "$pg" ]] && total=$(( total + ${12} + ${13} ))
-    done
-    echo "$total"
-}
-
 # Sum of VmRSS (KiB) of every live process in process group $1.
 group_rss_kib() {
     local pg=$1 total=0 f pid line rest v
     for f in /proc/[0-9]*/stat; do
-        read -r line <"$f" 2>/dev/null || continue
+        { read -r line <"$f"; } 2>/dev/null || continue
         rest=${line##*) }
         # shellcheck disable=SC2086
         set -- $rest
@@ -332,25 +320,65 @@ say "warming up: ${targets[*]}"
 for t in "${targets[@]}"; do warmup "$t"; done
 rss_tollgate_warm=$(status_kib "$tollgate_pid" VmRSS)
 
-# measure TARGET C ROUND DURATION: one oha run plus CPU accounting of the proxy and the upstream.
+# Process-group CPU accounting. scan_groups sets GT[pgid] = utime+stime ticks of every group we
+# started, in one pass over /proc. sys_busy sets REPLY to the machine's busy ticks (all cores, from
+# /proc/stat); self_ticks sets REPLY to this script's own plus its reaped children's ticks (so a
+# finished oha run is in there). Busy minus all of ours is what other processes on the machine
+# (other people's builds) took during a run: reported, as a noise indicator, per run.
+declare -A GT
+scan_groups() {
+    GT=()
+    local g f line rest
+    for g in "${groups[@]}"; do GT[$g]=0; done
+    for f in /proc/[0-9]*/stat; do
+        { read -r line <"$f"; } 2>/dev/null || continue
+        rest=${line##*) }
+        # shellcheck disable=SC2086
+        set -- $rest
+        [[ -n "${GT[$3]+x}" ]] && GT[$3]=$(( GT[$3] + ${12} + ${13} ))
+    done
+    return 0
+}
+sys_busy() {
+    local cpu u n s i w irq sirq st rest
+    read -r cpu u n s i w irq sirq st rest </proc/stat
+    REPLY=$(( u + n + s + irq + sirq + st ))
+}
+self_ticks() {
+    local line rest
+    read -r line <"/proc/$$/stat"
+    rest=${line##*) }
+    # shellcheck disable=SC2086
+    set -- $rest
+    REPLY=$(( ${12} + ${13} + ${14} + ${15} ))
+}
+
+# measure TARGET C ROUND DURATION: one oha run plus CPU accounting of the proxy, the upstream and
+# everything else on the machine.
 manifest="$work/runs.jsonl"
 measure() {
-    local t=$1 c=$2 r=$3 d=$4 pg ticks0 ticks1 up0 up1 out
+    local t=$1 c=$2 r=$3 d=$4 pg out g s0 s1 b0 b1 ours=0
+    local -A g0
     pg=$(proc_group "$t")
     out="$work/raw/$t-c$c-r$r.json"
-    ticks0=0; [[ -n "$pg" ]] && ticks0=$(group_ticks "$pg")
-    up0=$(group_ticks "$mock_pid")
+    scan_groups; for g in "${!GT[@]}"; do g0[$g]=${GT[$g]}; done
+    self_ticks; s0=$REPLY; sys_busy; b0=$REPLY
     oha_run "$t" "$c" "$d" "$out"
-    ticks1=0; [[ -n "$pg" ]] && ticks1=$(group_ticks "$pg")
-    up1=$(group_ticks "$mock_pid")
+    sys_busy; b1=$REPLY; self_ticks; s1=$REPLY
+    scan_groups
+    for g in "${!GT[@]}"; do ours=$(( ours + GT[$g] - ${g0[$g]:-0} )); done
+    ours=$(( ours + s1 - s0 ))
+    local proxy_ticks=0
+    [[ -n "$pg" ]] && proxy_ticks=$(( GT[$pg] - ${g0[$pg]} ))
     local extra=""
     if [[ $t == tollgate ]]; then
         extra=",\"tollgate_vmrss_kib\":$(status_kib "$tollgate_pid" VmRSS),\"tollgate_vmhwm_kib\":$(status_kib "$tollgate_pid" VmHWM)"
     fi
     if [[ -n "$pg" ]]; then extra+=",\"proxy_rss_kib\":$(group_rss_kib "$pg")"; fi
-    printf '{"target":"%s","c":%s,"round":%s,"duration_s":%s,"file":"%s","proxy_cpu_ticks":%s,"upstream_cpu_ticks":%s%s}\n' \
-        "$t" "$c" "$r" "$d" "$out" "$((ticks1 - ticks0))" "$((up1 - up0))" "$extra" >>"$manifest"
-    say "  $t c=$c round $r: $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print("%.0f req/s" % s["requestsPerSec"])' "$out" 2>/dev/null || echo '?')"
+    printf '{"target":"%s","c":%s,"round":%s,"duration_s":%s,"file":"%s","proxy_cpu_ticks":%s,"upstream_cpu_ticks":%s,"loadgen_cpu_ticks":%s,"busy_ticks":%s,"other_cpu_ticks":%s%s}\n' \
+        "$t" "$c" "$r" "$d" "${out#"$work"/}" "$proxy_ticks" "$(( GT[$mock_pid] - ${g0[$mock_pid]} ))" \
+        "$(( s1 - s0 ))" "$(( b1 - b0 ))" "$(( b1 - b0 - ours ))" "$extra" >>"$manifest"
+    say "  $t c=$c round $r: $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; print("%.0f req/s" % s["requestsPerSec"])' "$out" 2>/dev/null || echo '?'), other processes $(( 100 * (b1 - b0 - ours) / (d * ncpu * $(getconf CLK_TCK)) ))% of the machine"
 }
 
 # Rounds interleave the targets level by level, so that a burst of background load (other builds on

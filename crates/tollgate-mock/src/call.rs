@@ -141,6 +141,10 @@ impl Call {
                 self.delivery.cut = Some(Cut::Truncate);
                 None
             }
+            Fault::StreamError => {
+                self.delivery.cut = Some(Cut::Error);
+                None
+            }
             Fault::BadJson => Some(respond::bytes(StatusCode::OK, respond::JSON, BAD_JSON)),
             Fault::WrongContentType => Some(respond::bytes(
                 StatusCode::OK,
@@ -227,6 +231,11 @@ impl Call {
     pub(crate) fn json<T: Serialize>(&self, content_type: &'static str, value: &T) -> Response {
         let bytes = respond::to_bytes(value);
         match self.delivery.cut {
+            // Before any header is sent, a provider's failure is an ordinary error answer.
+            Some(Cut::Error) => self.error(
+                ErrorKind::ServerError,
+                default_message(ErrorKind::ServerError),
+            ),
             Some(cut) => {
                 let mut response = Response::new(sse::cut_body(bytes, cut));
                 response
@@ -239,8 +248,16 @@ impl Call {
     }
 
     /// A 200 event stream sending `items` with the server's quirks and this call's faults.
-    pub(crate) fn sse(&self, content_type: &'static str, items: Vec<SseItem>) -> Response {
-        sse::response(content_type, items, self.app.options.quirks, self.delivery)
+    pub(crate) fn sse(&self, content_type: &'static str, mut items: Vec<SseItem>) -> Response {
+        let mut delivery = self.delivery;
+        if delivery.cut == Some(Cut::Error) {
+            items.truncate(sse::cut_len(&items));
+            items.push(errors::stream_error_event(self.flavour));
+            // Already cut here; the body must keep the error event.
+            delivery.cut = None;
+        }
+        let open = self.app.open_stream();
+        sse::response(content_type, items, self.app.options.quirks, delivery, open)
     }
 }
 

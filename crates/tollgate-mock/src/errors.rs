@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::Flavour;
 use crate::headers::{rate_limited, request_id};
 use crate::respond::{self, to_bytes};
+use crate::sse::SseItem;
 
 /// What went wrong, independent of how a provider phrases it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,4 +242,27 @@ pub(crate) fn default_message(kind: ErrorKind) -> &'static str {
         ErrorKind::ServerError => "The server had an error while processing your request.",
         ErrorKind::Overloaded => "Overloaded",
     }
+}
+
+/// The in-band error a provider sends when a stream fails after its 200 was sent.
+pub(crate) fn stream_error_event(flavour: Flavour) -> SseItem {
+    let message = default_message(ErrorKind::ServerError);
+    match flavour {
+        // The stream form of an Anthropic error has no request_id.
+        Flavour::Anthropic => SseItem::named(
+            "error",
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#
+                .to_owned(),
+            false,
+        ),
+        Flavour::OpenRouter => data_item(&OpenRouterError {
+            error: OpenRouterBody { message, code: 500 },
+        }),
+        Flavour::Gemini => data_item(&gemini_body(500, message)),
+        Flavour::OpenAi | Flavour::Azure | Flavour::Bench => data_item(&openai_body(500, message)),
+    }
+}
+
+fn data_item<T: Serialize>(body: &T) -> SseItem {
+    SseItem::data(String::from_utf8_lossy(&to_bytes(body)).into_owned())
 }

@@ -35,6 +35,11 @@ pub enum Fault {
     /// `truncate-stream`: like `cut-stream` but the HTTP body ends cleanly; only the stream's own
     /// terminator (`[DONE]`, `message_stop`, final usage) is missing.
     TruncateStream,
+    /// `stream-error`: after 2 content events the stream carries the flavour's in-band error event
+    /// (OpenAI `data: {"error":{...}}`, Anthropic `event: error`, Gemini `data: {"error":{...}}`)
+    /// and ends without its terminator; the status was already 200. A non-streamed answer gets
+    /// the flavour's 500 instead.
+    StreamError,
     /// `bad-json`: 200, `content-type: application/json`, a body that is not valid JSON.
     BadJson,
     /// `wrong-ctype`: 200 with a `text/html` body.
@@ -71,6 +76,7 @@ impl Fault {
             ("hang", Fault::Hang),
             ("cut-stream", Fault::CutStream),
             ("truncate-stream", Fault::TruncateStream),
+            ("stream-error", Fault::StreamError),
             ("bad-json", Fault::BadJson),
             ("wrong-ctype", Fault::WrongContentType),
             ("reset", Fault::Reset),
@@ -94,6 +100,7 @@ impl Fault {
             Fault::Hang => "hang".to_owned(),
             Fault::CutStream => "cut-stream".to_owned(),
             Fault::TruncateStream => "truncate-stream".to_owned(),
+            Fault::StreamError => "stream-error".to_owned(),
             Fault::BadJson => "bad-json".to_owned(),
             Fault::WrongContentType => "wrong-ctype".to_owned(),
             Fault::Reset => "reset".to_owned(),

@@ -71,6 +71,11 @@ impl MockServer {
         self.state.total_hits()
     }
 
+    /// Event streams still being sent (bodies not yet finished or dropped by the client).
+    pub fn open_streams(&self) -> usize {
+        self.state.open_streams()
+    }
+
     /// Recorded requests, oldest first (bench requests are counted, not recorded).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.requests()

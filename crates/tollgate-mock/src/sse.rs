@@ -12,6 +12,7 @@ use http::StatusCode;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 
 use crate::StreamQuirks;
+use crate::state::OpenStream;
 
 /// Pause between the two halves of a split write: long enough for hyper to flush the first half
 /// as its own TCP segment.
@@ -76,6 +77,8 @@ pub(crate) enum Cut {
     Abort,
     /// End the body cleanly but early: only the stream's own terminator is missing.
     Truncate,
+    /// Like `Truncate`, after the flavour's in-band error event (added by the caller).
+    Error,
 }
 
 enum Step {
@@ -89,8 +92,9 @@ pub(crate) fn response(
     items: Vec<SseItem>,
     quirks: StreamQuirks,
     delivery: Delivery,
+    open: OpenStream,
 ) -> Response {
-    let mut response = Response::new(body(items, quirks, delivery));
+    let mut response = Response::new(body(items, quirks, delivery, Some(open)));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -98,7 +102,12 @@ pub(crate) fn response(
     response
 }
 
-fn body(mut items: Vec<SseItem>, quirks: StreamQuirks, delivery: Delivery) -> Body {
+fn body(
+    mut items: Vec<SseItem>,
+    quirks: StreamQuirks,
+    delivery: Delivery,
+    open: Option<OpenStream>,
+) -> Body {
     if delivery.cut.is_some() {
         items.truncate(cut_len(&items));
     }
@@ -124,7 +133,7 @@ fn body(mut items: Vec<SseItem>, quirks: StreamQuirks, delivery: Delivery) -> Bo
     if delivery.cut == Some(Cut::Abort) {
         steps.push_back(Step::Fail { delay: CUT_PAUSE });
     }
-    stream_body(steps)
+    stream_body(steps, open)
 }
 
 /// A non-streamed body cut after half of it.
@@ -137,12 +146,12 @@ pub(crate) fn cut_body(bytes: Bytes, cut: Cut) -> Body {
     if cut == Cut::Abort {
         steps.push_back(Step::Fail { delay: CUT_PAUSE });
     }
-    stream_body(steps)
+    stream_body(steps, None)
 }
 
 /// How many items survive a cut: everything up to the second content event (or the last one if
 /// there are fewer), so the client has seen some content but no terminator.
-fn cut_len(items: &[SseItem]) -> usize {
+pub(crate) fn cut_len(items: &[SseItem]) -> usize {
     let mut content = items
         .iter()
         .enumerate()
@@ -155,21 +164,23 @@ fn cut_len(items: &[SseItem]) -> usize {
     }
 }
 
-fn stream_body(steps: VecDeque<Step>) -> Body {
-    let stream = futures_util::stream::unfold(steps, |mut steps| async move {
+/// `open` lives inside the stream's state, so it is dropped when the body finishes or when the
+/// client goes away and hyper drops the body.
+fn stream_body(steps: VecDeque<Step>, open: Option<OpenStream>) -> Body {
+    let stream = futures_util::stream::unfold((steps, open), |(mut steps, open)| async move {
         match steps.pop_front()? {
             Step::Write { delay, bytes } => {
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;
                 }
-                Some((Ok(bytes), steps))
+                Some((Ok(bytes), (steps, open)))
             }
             Step::Fail { delay } => {
                 tokio::time::sleep(delay).await;
                 // A body error makes hyper drop the connection without the final chunk.
                 let cut =
                     io::Error::new(io::ErrorKind::ConnectionAborted, "mock fault: stream cut");
-                Some((Err(cut), steps))
+                Some((Err(cut), (steps, open)))
             }
         }
     });

@@ -17,6 +17,18 @@ pub(crate) struct MockState {
     /// Mirrors the fault queue's length so the hot path (bench) skips the lock when it is empty.
     queued_faults: AtomicUsize,
     seq: AtomicU64,
+    /// Event streams whose body is still being sent: a client (the gateway) that goes away drops
+    /// the body, so tests can see that an abandoned call stopped upstream.
+    open_streams: Arc<AtomicUsize>,
+}
+
+/// Counts one open stream body; dropped with the body.
+pub(crate) struct OpenStream(Arc<AtomicUsize>);
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A poisoned lock only means a test thread panicked while holding it; the data is still usable.
@@ -33,7 +45,17 @@ impl MockState {
             faults: Mutex::new(VecDeque::new()),
             queued_faults: AtomicUsize::new(0),
             seq: AtomicU64::new(0),
+            open_streams: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    pub(crate) fn open_stream(&self) -> OpenStream {
+        self.open_streams.fetch_add(1, Ordering::SeqCst);
+        OpenStream(self.open_streams.clone())
+    }
+
+    pub(crate) fn open_streams(&self) -> usize {
+        self.open_streams.load(Ordering::SeqCst)
     }
 
     pub(crate) fn count_hit(&self, flavour: Flavour) {

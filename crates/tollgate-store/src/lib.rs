@@ -1,50 +1,55 @@
-//! Tollgate's system of record.
+//! Tollgate's system of record: tenants, virtual keys, the spend log and usage queries.
 //!
-//! The embedded default is a SQLite file in WAL mode (one instance, zero setup); the PostgreSQL
-//! backend for scale-out shares the same operations. Migrations run at start; `tollgate migrate`
-//! runs them alone.
+//! `open(url)` picks the backend from the URL — `sqlite://PATH` (the embedded default: one file,
+//! WAL mode, zero setup) or `postgres://…`/`postgresql://…` (scale-out: several instances share
+//! it) — applies that backend's pending migrations (`migrations/sqlite`, `migrations/postgres`,
+//! kept equivalent and compared by a test), and answers a [`DynStore`].
+//!
+//! # One trait, one implementation, two drivers
+//!
+//! [`Store`] is an object-safe async trait rather than an enum over the backends: the server holds
+//! one `Arc<dyn Store>` and never matches on the backend, a third backend or a test double is one
+//! `impl`, and the interface is read in one place (`store.rs`). Behind it, the SQL is written
+//! once (`sql/`): both databases accept `$1` placeholders, and every value the store binds or
+//! reads is an `i64` or a `String` (times are unix milliseconds, money is integer nano-USD, JSON
+//! is text). So `SqlStore<D>` is generic over a crate-private `Driver` whose two implementations
+//! (`driver/sqlite.rs`, `driver/postgres.rs`) only bind those two kinds of value, run statements
+//! and open transactions. All sqlx generics stay inside those two files, and the same statement
+//! runs on both databases — which is what makes "the same suite against both" meaningful.
+//!
+//! # Spend
+//!
+//! The request path never writes to the database: it hands a [`SpendRecord`] to the
+//! [`SpendWriter`], which batches rows and, in one transaction per batch, appends them and adds
+//! their costs to the owning keys' settled spend. Inserts are idempotent on `request_id`.
 
-mod sqlite;
+mod driver;
+mod error;
+mod ids;
+mod model;
+mod open;
+mod secret;
+mod sql;
+mod store;
+mod time;
+mod writer;
 
-use std::path::Path;
-
-pub use sqlite::SqliteStore;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("unsupported storage url `{0}` (expected sqlite://PATH)")]
-    UnsupportedUrl(String),
-    #[error("could not create the data directory {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("migration failed: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
-}
+pub use driver::Backend;
+pub use error::StoreError;
+pub use model::{
+    ApiKey, ApiKeyUpdate, Bucket, Budget, BudgetPeriod, CreatedKey, Dimension, KeyFilter,
+    KeyLookup, KeyStatus, NewApiKey, NewOrganization, NewTeam, NewUser, Organization,
+    OrganizationUpdate, Page, PageRequest, Role, SpendBatchOutcome, SpendCostSource, SpendRecord,
+    Team, TeamFilter, TeamUpdate, UsageFilter, UsageRow, User, UserFilter, UserUpdate,
+};
+pub use open::open;
+pub use secret::{KEY_PREFIX, generate_key_secret, hash_key, visible_prefix};
+pub use store::{DynStore, SqliteStore, Store};
+pub use time::Timestamp;
+pub use writer::{SpendWriter, SpendWriterConfig, UnwrittenRows, WriterClosed, WriterStats};
 
 /// Meta keys (one place, so a typo cannot split a setting in two).
 pub mod meta_keys {
     /// SHA-256 (hex) of the master key; the key itself is never stored.
     pub const MASTER_KEY_SHA256: &str = "master_key_sha256";
-}
-
-/// Opens the store named by a storage URL and applies pending migrations.
-pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
-    let Some(path) = url.strip_prefix("sqlite://") else {
-        return Err(StoreError::UnsupportedUrl(url.to_string()));
-    };
-    if let Some(parent) = Path::new(path).parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent).map_err(|source| StoreError::DataDir {
-            path: parent.display().to_string(),
-            source,
-        })?;
-    }
-    let store = SqliteStore::open(path).await?;
-    store.migrate().await?;
-    Ok(store)
 }

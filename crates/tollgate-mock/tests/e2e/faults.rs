@@ -358,6 +358,65 @@ async fn bad_json_wrong_ctype_reset_and_status() {
     assert_eq!(mock.hits(Flavour::OpenAi), 6);
 }
 
+#[tokio::test]
+async fn stream_error_sends_the_in_band_error_event() {
+    let mock = mock().await;
+    let (h, v) = bearer();
+    let streamed = stream(
+        &openai_chat(&mock),
+        &[(h, &v)],
+        &stream_body("stream-error"),
+    )
+    .await;
+    assert_eq!(streamed.status, 200);
+    assert!(streamed.error.is_none());
+    let events = streamed.events();
+    assert_eq!(
+        events.len(),
+        4,
+        "role + 2 content + error: {}",
+        streamed.text()
+    );
+    let error = events[3].json();
+    assert_eq!(error["error"]["type"], "server_error");
+    assert!(error.get("choices").is_none());
+    assert!(!streamed.text().contains("[DONE]"));
+
+    mock.push_fault(Fault::StreamError);
+    let anthropic = format!("{}/v1/messages", mock.url(Flavour::Anthropic));
+    let body = json!({"model": "c", "max_tokens": 50, "stream": true, "messages": [{"role": "user", "content": "a b c d"}]});
+    let streamed = stream(
+        &anthropic,
+        &[("x-api-key", KEY), ("anthropic-version", "2023-06-01")],
+        &body,
+    )
+    .await;
+    let last = streamed.events().pop().unwrap();
+    assert_eq!(last.event.as_deref(), Some("error"));
+    assert_eq!(
+        last.json(),
+        json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+    );
+
+    let gemini = format!(
+        "{}/models/stream-error:streamGenerateContent?alt=sse",
+        mock.url(Flavour::Gemini)
+    );
+    let streamed = stream(
+        &gemini,
+        &[("x-goog-api-key", KEY)],
+        &json!({"contents": [{"parts": [{"text": "a b c"}]}]}),
+    )
+    .await;
+    let events = streamed.events();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[2].json()["error"]["status"], "INTERNAL");
+
+    // Not streamed: the failure comes before the headers, as an ordinary 500.
+    let answer = post(&openai_chat(&mock), &[(h, &v)], &chat_body("stream-error")).await;
+    assert_eq!(answer.status, 500);
+}
+
 #[test]
 fn fault_names_round_trip() {
     for name in [

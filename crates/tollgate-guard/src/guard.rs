@@ -1,0 +1,278 @@
+//! The guard: compiled once per settings value, shared by every request that uses them.
+//!
+//! On a request it walks every text part, tool-call argument and tool result once: PII is
+//! detected and rewritten in place, untrusted content (user turns and tool results) is scored
+//! for injection, and every caller-written text is checked against the content policy. Only then
+//! does it decide, so the findings are complete even for a refused request.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::sync::Arc;
+
+use tollgate_types::{ChatRequest, ContentPart, Role};
+
+use crate::entity::EntityTable;
+use crate::error::GuardConfigError;
+use crate::findings::{BlockCode, Blocked, Findings};
+use crate::injection::InjectionDetector;
+use crate::normalize::normalize;
+use crate::pii::{PiiDetector, Span};
+use crate::policy::PolicyEngine;
+use crate::redact::{Side, rewrite};
+use crate::restore::Restorer;
+use crate::settings::{GuardSettings, InjectionMode, PiiMode};
+use crate::stream::OutputScanner;
+
+pub(crate) struct Inner {
+    pub settings: GuardSettings,
+    pub table: EntityTable,
+    pub pii: PiiDetector,
+    pub injection: Option<InjectionDetector>,
+    pub policy: PolicyEngine,
+}
+
+impl Inner {
+    pub fn scans_output(&self) -> bool {
+        self.settings.pii.scan_output
+            && (0..self.table.len()).any(|i| {
+                let id = crate::entity::EntityId(u16::try_from(i).unwrap_or(u16::MAX));
+                self.table.get(id).mode != PiiMode::Off
+            })
+    }
+}
+
+/// Compiled guardrails. Cheap to clone (one `Arc`), safe to share across threads.
+#[derive(Clone)]
+pub struct Guard {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The outcome of an allowed request.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    pub findings: Findings,
+    /// Give it to [`Guard::output_scanner`] so reversible placeholders are restored in the answer.
+    pub restorer: Restorer,
+}
+
+/// One detected value, for tools and tests. Holds a range, not the value, so printing it leaks
+/// nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    pub entity: String,
+    pub range: Range<usize>,
+}
+
+/// An injection score and the signals behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InjectionReport {
+    pub score_permille: u16,
+    pub signals: Vec<String>,
+}
+
+/// What one request walk accumulates before the decision.
+#[derive(Default)]
+struct Walk {
+    findings: Findings,
+    blocked_entities: BTreeSet<String>,
+    policy_block: Option<String>,
+    spans: Vec<Span>,
+}
+
+impl Guard {
+    pub fn new(settings: GuardSettings) -> Result<Guard, GuardConfigError> {
+        if settings.injection.threshold_permille > 1000 {
+            return Err(GuardConfigError::Threshold(
+                settings.injection.threshold_permille,
+            ));
+        }
+        let mut table = EntityTable::default();
+        let pii = PiiDetector::build(&settings.pii, &mut table)?;
+        let injection = match settings.injection.mode {
+            InjectionMode::Off => None,
+            InjectionMode::Log | InjectionMode::Block => Some(InjectionDetector::build()?),
+        };
+        let policy = PolicyEngine::build(&settings.policy)?;
+        Ok(Guard {
+            inner: Arc::new(Inner {
+                settings,
+                table,
+                pii,
+                injection,
+                policy,
+            }),
+        })
+    }
+
+    pub fn settings(&self) -> &GuardSettings {
+        &self.inner.settings
+    }
+
+    /// Scans and rewrites `request` in place. On `Ok` the request may be forwarded (its
+    /// `passthrough` body is cleared whenever text was rewritten, so adapters re-serialise the
+    /// canonical form); on `Err` it must be refused with HTTP 400 and `Blocked::code`, or sent to
+    /// `Blocked::fallback_model` when that is set.
+    pub fn inspect_request(&self, request: &mut ChatRequest) -> Result<Inspection, Blocked> {
+        let mut restorer = Restorer::new(self.inner.settings.pii.reversible);
+        let mut walk = Walk::default();
+        for message in &mut request.messages {
+            let untrusted = matches!(message.role, Role::User | Role::Tool);
+            let caller_written = message.role != Role::Assistant;
+            for part in &mut message.content {
+                if let ContentPart::Text { text } = part {
+                    self.inspect_text(text, untrusted, caller_written, &mut restorer, &mut walk);
+                }
+            }
+            for call in &mut message.tool_calls {
+                self.inspect_text(&mut call.arguments, false, false, &mut restorer, &mut walk);
+            }
+        }
+        let findings = walk.findings;
+        if findings.modified {
+            request.passthrough = None;
+        }
+        if !walk.blocked_entities.is_empty() {
+            let names: Vec<&str> = walk.blocked_entities.iter().map(String::as_str).collect();
+            return Err(Blocked {
+                code: BlockCode::PiiBlocked,
+                message: format!(
+                    "request contains data that may not be sent: {}",
+                    names.join(", ")
+                ),
+                findings,
+                fallback_model: None,
+            });
+        }
+        let injection = &self.inner.settings.injection;
+        if injection.mode == InjectionMode::Block
+            && findings.injection_score >= injection.threshold_permille
+        {
+            let score = findings.injection_score;
+            return Err(Blocked {
+                code: BlockCode::PromptInjection,
+                message: format!(
+                    "request looks like a prompt injection (score {}.{:03})",
+                    score / 1000,
+                    score % 1000
+                ),
+                findings,
+                fallback_model: None,
+            });
+        }
+        if let Some(rule) = walk.policy_block.take() {
+            return Err(Blocked {
+                code: BlockCode::ContentPolicyViolation,
+                message: format!("request violates content policy rule `{rule}`"),
+                findings,
+                fallback_model: self.inner.settings.policy.fallback_model.clone(),
+            });
+        }
+        Ok(Inspection { findings, restorer })
+    }
+
+    fn inspect_text(
+        &self,
+        text: &mut String,
+        untrusted: bool,
+        caller_written: bool,
+        restorer: &mut Restorer,
+        walk: &mut Walk,
+    ) {
+        let inner = &*self.inner;
+        let wants_injection = untrusted && inner.injection.is_some();
+        let wants_policy = caller_written && !inner.policy.is_empty();
+        if wants_injection || wants_policy {
+            let normalized = normalize(text);
+            if let (true, Some(detector)) = (wants_injection, &inner.injection) {
+                let signals = detector.score_normalized(text, &normalized);
+                let score = signals.permille();
+                if score > 0 {
+                    walk.findings.injection_score = walk.findings.injection_score.max(score);
+                    walk.findings
+                        .injection_signals
+                        .extend(signals.names().map(str::to_owned));
+                }
+            }
+            if wants_policy {
+                let hits = inner.policy.check(text, &normalized.text);
+                walk.findings
+                    .policy_rules
+                    .extend(inner.policy.labels(&hits).map(str::to_owned));
+                if walk.policy_block.is_none() {
+                    walk.policy_block = inner.policy.blocking(&hits).map(str::to_owned);
+                }
+            }
+        }
+        walk.spans.clear();
+        inner.pii.detect(text, 0, &mut walk.spans);
+        for span in &walk.spans {
+            let info = inner.table.get(span.entity);
+            if info.mode == PiiMode::Block {
+                walk.blocked_entities.insert(info.name.clone());
+            }
+        }
+        if let Some(rewritten) = rewrite(
+            text,
+            &walk.spans,
+            &inner.table,
+            restorer,
+            Side::Request,
+            &mut walk.findings,
+        ) {
+            *text = rewritten;
+            walk.findings.modified = true;
+        }
+    }
+
+    /// A scanner for one streamed answer (per choice, and per tool call's arguments). Each
+    /// scanner gets its own copy of the restorer: clone it for several.
+    pub fn output_scanner(&self, restorer: Restorer) -> OutputScanner {
+        OutputScanner::new(Arc::clone(&self.inner), restorer)
+    }
+
+    /// Scans a complete (non-streamed) answer text.
+    pub fn scan_answer(&self, text: &str, restorer: &Restorer) -> (String, Findings) {
+        let mut scanner = self.output_scanner(restorer.clone());
+        let mut out = scanner.push(text);
+        out.push_str(&scanner.finish());
+        (out, scanner.findings().clone())
+    }
+
+    /// The entities detected in `text` (modes other than `off`), in order.
+    pub fn detect_pii(&self, text: &str) -> Vec<Detection> {
+        let mut spans = Vec::new();
+        self.inner.pii.detect(text, 0, &mut spans);
+        spans
+            .iter()
+            .map(|s| Detection {
+                entity: self.inner.table.get(s.entity).name.clone(),
+                range: s.start..s.end,
+            })
+            .collect()
+    }
+
+    /// The injection score of one untrusted text (zero when injection is off).
+    pub fn injection_report(&self, text: &str) -> InjectionReport {
+        match &self.inner.injection {
+            Some(detector) => {
+                let signals = detector.score_normalized(text, &normalize(text));
+                InjectionReport {
+                    score_permille: signals.permille(),
+                    signals: signals.names().map(str::to_owned).collect(),
+                }
+            }
+            None => InjectionReport {
+                score_permille: 0,
+                signals: Vec::new(),
+            },
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Prompt-injection scoring over user content, tool results and retrieved documents.
+//!
+//! The text is normalised, one Aho-Corasick pass finds every lexicon cue (plain and ROT13), and
+//! cues combine into named signals with weights; obfuscation (hidden characters, mixed scripts,
+//! styled letters) and decoded payloads (base64, hex, URL encoding, Unicode tags) add their own
+//! signals. Signals combine as independent evidence, `1 - Π(1 - w)`, so two weak signals make a
+//! stronger one and no amount of evidence exceeds 1.
+
+mod encoded;
+mod lexicon;
+
+use std::collections::BTreeMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
+use crate::error::GuardConfigError;
+use crate::normalize::{Normalized, normalize};
+use lexicon::{Cue, EXTRACT_TARGETS, EXTRACT_VERBS, MODIFIERS, PHRASES, TARGETS, VERBS, rot13};
+
+/// Bytes allowed between an override verb and its target ("ignore all of the previous
+/// instructions" fits; a verb and a target in different sentences do not pair anyway).
+const PAIR_WINDOW: usize = 48;
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    cue: Cue,
+    rot13: bool,
+    /// Must start and end at word boundaries (alphabetic scripts; not CJK).
+    whole_word: bool,
+}
+
+/// Signal name → weight (per-mille); the strongest evidence per signal counts.
+#[derive(Debug, Default)]
+pub(crate) struct Signals(BTreeMap<&'static str, u16>);
+
+impl Signals {
+    fn add(&mut self, name: &'static str, weight: u16) {
+        let slot = self.0.entry(name).or_insert(0);
+        *slot = (*slot).max(weight.min(1000));
+    }
+
+    pub fn permille(&self) -> u16 {
+        let clear: f64 = self
+            .0
+            .values()
+            .map(|w| 1.0 - f64::from(*w) / 1000.0)
+            .product();
+        // Rounded to whole per-mille so findings and thresholds are exact integers.
+        ((1.0 - clear) * 1000.0).round().clamp(0.0, 1000.0) as u16
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.keys().copied()
+    }
+}
+
+pub(crate) struct InjectionDetector {
+    ac: AhoCorasick,
+    entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    entry: Entry,
+    start: usize,
+    end: usize,
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(u32::from(c), 0x1100..=0x11FF | 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xAC00..=0xD7AF)
+}
+
+impl InjectionDetector {
+    pub fn build() -> Result<Self, GuardConfigError> {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut entries = Vec::new();
+        let mut add = |text: &str, cue: Cue, with_rot13: bool| {
+            let variants: &[bool] = if with_rot13 { &[false, true] } else { &[false] };
+            for &r in variants {
+                let source = if r { rot13(text) } else { text.to_owned() };
+                let normalized = normalize(&source).text;
+                // The normaliser opens every text with a newline; only line-start phrases keep it.
+                let pattern = if source.starts_with('\n') {
+                    normalized
+                } else {
+                    normalized.trim_start_matches('\n').to_owned()
+                };
+                let whole_word = pattern
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphanumeric() && !is_cjk(c));
+                patterns.push(pattern);
+                entries.push(Entry {
+                    cue,
+                    rot13: r,
+                    whole_word,
+                });
+            }
+        };
+        for (verb, cue) in VERBS {
+            add(verb, *cue, verb.is_ascii());
+        }
+        for target in TARGETS {
+            add(target, Cue::Target, target.is_ascii());
+        }
+        for modifier in MODIFIERS {
+            add(modifier, Cue::Modifier, modifier.is_ascii());
+        }
+        for (verb, verb_last) in EXTRACT_VERBS {
+            add(
+                verb,
+                Cue::ExtractVerb {
+                    verb_last: *verb_last,
+                },
+                verb.is_ascii(),
+            );
+        }
+        for target in EXTRACT_TARGETS {
+            add(target, Cue::ExtractTarget, target.is_ascii());
+        }
+        for (phrase, signal, weight) in PHRASES {
+            add(phrase, Cue::Phrase(signal, *weight), false);
+        }
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .map_err(|e| GuardConfigError::Internal(e.to_string()))?;
+        Ok(Self { ac, entries })
+    }
+
+    /// Scores one piece of content; `n` is `normalize(raw)`, shared with the content policy.
+    pub fn score_normalized(&self, raw: &str, n: &Normalized) -> Signals {
+        let mut signals = Signals::default();
+        self.scan(&n.text, &mut signals);
+        obfuscation(n, &mut signals);
+        let mut hidden = Vec::new();
+        if !n.tag_text.is_empty() {
+            signals.add("tag_smuggling", 600);
+            hidden.push(n.tag_text.clone());
+        }
+        if raw.len() >= 16 {
+            hidden.extend(encoded::decoded_payloads(raw));
+        }
+        for payload in hidden {
+            let mut inner = Signals::default();
+            self.scan(&normalize(&payload).text, &mut inner);
+            let weight = inner.permille();
+            if weight > 0 {
+                // Hiding instructions is itself evidence, on top of what they say.
+                signals.add("encoded_payload", weight.saturating_add(150));
+                for name in inner.names() {
+                    signals.add(name, 1);
+                }
+            }
+        }
+        signals
+    }
+
+    fn scan(&self, text: &str, signals: &mut Signals) {
+        let mut hits: Vec<Hit> = Vec::new();
+        for m in self.ac.find_overlapping_iter(text) {
+            let Some(entry) = self.entries.get(m.pattern().as_usize()).copied() else {
+                continue;
+            };
+            let bounded = !entry.whole_word
+                || (!word_char_before(text, m.start()) && !word_char_after(text, m.end()));
+            if bounded {
+                hits.push(Hit {
+                    entry,
+                    start: m.start(),
+                    end: m.end(),
+                });
+            }
+        }
+        for hit in &hits {
+            match hit.entry.cue {
+                Cue::Phrase(name, weight) => signals.add(name, weight),
+                Cue::ExtractTarget => signals.add("prompt_probe", 100),
+                Cue::Verb { strong, verb_last } => {
+                    if let Some(modified) =
+                        paired(text, &hits, hit, verb_last, |c| c == Cue::Target)
+                    {
+                        let weight = match (strong, modified) {
+                            (true, true) => 800,
+                            (true, false) => 550,
+                            (false, true) => 450,
+                            (false, false) => 300,
+                        };
+                        signals.add("override", weight);
+                        if hit.entry.rot13 {
+                            signals.add("rot13", 200);
+                        }
+                    }
+                }
+                Cue::ExtractVerb { verb_last } => {
+                    if paired(text, &hits, hit, verb_last, |c| c == Cue::ExtractTarget).is_some() {
+                        signals.add("extraction", 650);
+                        if hit.entry.rot13 {
+                            signals.add("rot13", 200);
+                        }
+                    }
+                }
+                Cue::Target | Cue::Modifier => {}
+            }
+        }
+    }
+}
+
+/// Finds a hit matching `want` after `verb` (or before it, for verb-last forms) within the
+/// window and the same sentence. Returns whether a modifier sat between them.
+fn paired(
+    text: &str,
+    hits: &[Hit],
+    verb: &Hit,
+    verb_last: bool,
+    want: impl Fn(Cue) -> bool,
+) -> Option<bool> {
+    let mut best: Option<bool> = None;
+    for other in hits {
+        if !want(other.entry.cue) || other.entry.rot13 != verb.entry.rot13 {
+            continue;
+        }
+        let (gap_start, gap_end) = if other.start >= verb.end {
+            (verb.end, other.start)
+        } else if verb_last && other.end <= verb.start {
+            (other.end, verb.start)
+        } else {
+            continue;
+        };
+        if gap_end - gap_start > PAIR_WINDOW {
+            continue;
+        }
+        let gap = text.get(gap_start..gap_end).unwrap_or(".");
+        if gap.contains(['.', '!', '?', '\n', '。', ';']) {
+            continue;
+        }
+        let modified = hits.iter().any(|h| {
+            h.entry.cue == Cue::Modifier
+                && h.entry.rot13 == verb.entry.rot13
+                && h.start >= gap_start
+                && h.end <= gap_end
+        });
+        best = Some(best.unwrap_or(false) || modified);
+    }
+    best
+}
+
+fn word_char_before(text: &str, at: usize) -> bool {
+    text.get(..at)
+        .and_then(|s| s.chars().next_back())
+        .is_some_and(|c| c.is_alphanumeric() && !is_cjk(c))
+}
+
+fn word_char_after(text: &str, at: usize) -> bool {
+    text.get(at..)
+        .and_then(|s| s.chars().next())
+        .is_some_and(|c| c.is_alphanumeric() && !is_cjk(c))
+}
+
+fn obfuscation(n: &Normalized, signals: &mut Signals) {
+    if n.invisible > 0 {
+        signals.add("invisible_chars", 300);
+    }
+    if n.bidi > 0 {
+        signals.add("bidi_control", 250);
+    }
+    if n.mixed_script_words > 0 {
+        signals.add("homoglyphs", 350);
+    }
+    if n.styled_letters >= 4 {
+        signals.add("styled_letters", 150);
+    }
+}
+
+#[cfg(test)]
+mod tests;

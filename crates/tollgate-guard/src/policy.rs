@@ -1,0 +1,203 @@
+//! Content policy: operator deny lists (one Aho-Corasick automaton over every rule's words,
+//! matched on normalised text as whole words) and regexes (one multi-pattern regex over the
+//! original text).
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_automata::meta::Regex;
+
+use crate::error::GuardConfigError;
+use crate::normalize::normalize;
+use crate::settings::{PolicyAction, PolicySettings};
+
+#[derive(Debug, Clone)]
+struct RuleInfo {
+    /// `name` or `category/name`, as findings report it.
+    label: String,
+    block: bool,
+}
+
+pub(crate) struct PolicyEngine {
+    rules: Vec<RuleInfo>,
+    words: Option<(AhoCorasick, Vec<usize>)>,
+    regexes: Option<(Regex, Vec<usize>)>,
+}
+
+/// Rules that matched one text, by index.
+#[derive(Debug, Default)]
+pub(crate) struct PolicyHits(Vec<usize>);
+
+impl PolicyEngine {
+    pub fn build(settings: &PolicySettings) -> Result<Self, GuardConfigError> {
+        let mut rules = Vec::new();
+        let mut words = Vec::new();
+        let mut word_rules = Vec::new();
+        let mut regexes: Vec<&str> = Vec::new();
+        let mut regex_rules = Vec::new();
+        for (index, rule) in settings.rules.iter().enumerate() {
+            if rule.name.trim().is_empty() {
+                return Err(GuardConfigError::PolicyRule {
+                    rule: rule.name.clone(),
+                    reason: "a rule needs a name".to_owned(),
+                });
+            }
+            if rule.words.is_empty() && rule.regexes.is_empty() {
+                return Err(GuardConfigError::PolicyRule {
+                    rule: rule.name.clone(),
+                    reason: "a rule needs words or regexes".to_owned(),
+                });
+            }
+            let label = match &rule.category {
+                Some(category) => format!("{category}/{}", rule.name),
+                None => rule.name.clone(),
+            };
+            rules.push(RuleInfo {
+                label,
+                block: rule.action == PolicyAction::Block,
+            });
+            for word in &rule.words {
+                let normalized = normalize(word.trim())
+                    .text
+                    .trim_start_matches('\n')
+                    .to_owned();
+                if normalized.is_empty() {
+                    return Err(GuardConfigError::PolicyRule {
+                        rule: rule.name.clone(),
+                        reason: "empty word in deny list".to_owned(),
+                    });
+                }
+                words.push(normalized);
+                word_rules.push(index);
+            }
+            for re in &rule.regexes {
+                Regex::new(re).map_err(|e| GuardConfigError::PolicyRegex {
+                    rule: rule.name.clone(),
+                    reason: e.to_string(),
+                })?;
+                regexes.push(re);
+                regex_rules.push(index);
+            }
+        }
+        let words = if words.is_empty() {
+            None
+        } else {
+            let ac = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(&words)
+                .map_err(|e| GuardConfigError::Internal(e.to_string()))?;
+            Some((ac, word_rules))
+        };
+        let regexes = if regexes.is_empty() {
+            None
+        } else {
+            let re =
+                Regex::new_many(&regexes).map_err(|e| GuardConfigError::Internal(e.to_string()))?;
+            Some((re, regex_rules))
+        };
+        Ok(Self {
+            rules,
+            words,
+            regexes,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Rules matching `raw`; `normalized` is `normalize(raw).text`, shared with the injection
+    /// scorer so each text is normalised once.
+    pub fn check(&self, raw: &str, normalized: &str) -> PolicyHits {
+        let mut hits = Vec::new();
+        if let Some((ac, owners)) = &self.words {
+            for m in ac.find_overlapping_iter(normalized) {
+                let alone =
+                    !word_char(
+                        normalized
+                            .get(..m.start())
+                            .and_then(|s| s.chars().next_back()),
+                    ) && !word_char(normalized.get(m.end()..).and_then(|s| s.chars().next()));
+                if let (true, Some(rule)) = (alone, owners.get(m.pattern().as_usize())) {
+                    hits.push(*rule);
+                }
+            }
+        }
+        if let Some((re, owners)) = &self.regexes {
+            for m in re.find_iter(raw) {
+                if let Some(rule) = owners.get(m.pattern().as_usize()) {
+                    hits.push(*rule);
+                }
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        PolicyHits(hits)
+    }
+
+    pub fn labels<'a>(&'a self, hits: &'a PolicyHits) -> impl Iterator<Item = &'a str> + 'a {
+        hits.0
+            .iter()
+            .filter_map(|i| self.rules.get(*i))
+            .map(|r| r.label.as_str())
+    }
+
+    /// The first blocking rule among `hits`.
+    pub fn blocking<'a>(&'a self, hits: &PolicyHits) -> Option<&'a str> {
+        hits.0
+            .iter()
+            .filter_map(|i| self.rules.get(*i))
+            .find(|r| r.block)
+            .map(|r| r.label.as_str())
+    }
+}
+
+fn word_char(c: Option<char>) -> bool {
+    c.is_some_and(|c| {
+        c.is_alphanumeric() && !matches!(u32::from(c), 0x3040..=0x9FFF | 0xAC00..=0xD7AF)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::PolicyRule;
+
+    fn engine() -> PolicyEngine {
+        let settings = PolicySettings {
+            rules: vec![
+                PolicyRule {
+                    name: "competitors".into(),
+                    category: Some("business".into()),
+                    words: vec!["AcmeCorp".into(), "globex".into()],
+                    regexes: vec![],
+                    action: PolicyAction::Block,
+                },
+                PolicyRule {
+                    name: "tickets".into(),
+                    category: None,
+                    words: vec![],
+                    regexes: vec![r"TICKET-[0-9]{4}".into()],
+                    action: PolicyAction::Log,
+                },
+            ],
+            fallback_model: None,
+        };
+        PolicyEngine::build(&settings).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn labels(text: &str) -> Vec<String> {
+        let e = engine();
+        let hits = e.check(text, &normalize(text).text);
+        e.labels(&hits).map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn words_survive_evasion_but_need_whole_words() {
+        assert_eq!(
+            labels("compare with ＡＣＭＥcorp"),
+            vec!["business/competitors"]
+        );
+        assert_eq!(labels("gl\u{043E}bex inc"), vec!["business/competitors"]);
+        assert!(labels("globexx").is_empty());
+        assert_eq!(labels("see TICKET-1234"), vec!["tickets"]);
+    }
+}

@@ -1,0 +1,22 @@
+//! The store's domain types: plain structs, `Serialize` for the admin API.
+
+mod key;
+mod page;
+mod role;
+mod spend;
+mod tenant;
+mod usage;
+pub(crate) mod usd;
+
+pub use key::{
+    ApiKey, ApiKeyUpdate, Budget, BudgetPeriod, CreatedKey, KeyFilter, KeyLookup, KeyStatus,
+    NewApiKey,
+};
+pub use page::{Page, PageRequest};
+pub use role::Role;
+pub use spend::{SpendBatchOutcome, SpendCostSource, SpendRecord};
+pub use tenant::{
+    NewOrganization, NewTeam, NewUser, Organization, OrganizationUpdate, Team, TeamFilter,
+    TeamUpdate, User, UserFilter, UserUpdate,
+};
+pub use usage::{Bucket, Dimension, UsageFilter, UsageRow};

@@ -1,0 +1,89 @@
+//! Small builders shared by the statements: pagination, partial updates, input checks.
+
+use crate::StoreError;
+use crate::driver::{Arg, Sql};
+use crate::model::{Page, PageRequest};
+
+/// Appends the keyset condition and order for a page in id order. Asks for one row more than
+/// the page holds, so `into_page` can tell whether another page follows.
+pub(crate) fn paginate_by_id(sql: &mut Sql, page: &PageRequest) {
+    if let Some(after) = &page.after {
+        let after = sql.arg(after.as_str());
+        sql.push(&format!(" AND id > {after}"));
+    }
+    let limit = sql.arg(page.clamped_limit() + 1);
+    sql.push(&format!(" ORDER BY id LIMIT {limit}"));
+}
+
+/// Cuts the extra row off and turns it into the `next` cursor.
+pub(crate) fn into_page<T>(
+    mut items: Vec<T>,
+    page: &PageRequest,
+    cursor: impl Fn(&T) -> String,
+) -> Page<T> {
+    let limit = usize::try_from(page.clamped_limit()).unwrap_or(usize::MAX);
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(cursor)
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
+/// Appends `AND column = $n` when the filter has a value.
+pub(crate) fn filter_eq(sql: &mut Sql, column: &str, value: Option<&str>) {
+    if let Some(value) = value {
+        let placeholder = sql.arg(value);
+        sql.push(&format!(" AND {column} = {placeholder}"));
+    }
+}
+
+/// `UPDATE table SET a = $1, b = $2 WHERE id = $3 RETURNING …`, with only the columns given.
+pub(crate) struct Update {
+    sql: Sql,
+    columns: usize,
+}
+
+impl Update {
+    pub(crate) fn new(table: &str) -> Update {
+        Update {
+            sql: Sql::new(format!("UPDATE {table} SET ")),
+            columns: 0,
+        }
+    }
+
+    pub(crate) fn set(&mut self, column: &str, value: impl Into<Arg>) {
+        if self.columns > 0 {
+            self.sql.push(", ");
+        }
+        let placeholder = self.sql.arg(value);
+        self.sql.push(&format!("{column} = {placeholder}"));
+        self.columns += 1;
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.columns == 0
+    }
+
+    pub(crate) fn finish(mut self, id: &str, returning: &str) -> Sql {
+        let id = self.sql.arg(id);
+        self.sql
+            .push(&format!(" WHERE id = {id} RETURNING {returning}"));
+        self.sql
+    }
+}
+
+/// A name-like field: trimmed, and not empty.
+pub(crate) fn required(field: &str, value: &str) -> Result<String, StoreError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(StoreError::Invalid(format!("{field} must not be empty")));
+    }
+    Ok(value.to_string())
+}
+
+/// A count the domain keeps unsigned, into the `i64` both databases store.
+pub(crate) fn to_i64(field: &str, value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::Invalid(format!("{field} is too large")))
+}

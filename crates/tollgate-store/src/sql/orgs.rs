@@ -1,0 +1,102 @@
+//! Organizations.
+
+use crate::StoreError;
+use crate::driver::{Driver, Sql};
+use crate::ids;
+use crate::model::{NewOrganization, Organization, OrganizationUpdate, Page, PageRequest};
+use crate::sql::build::{Update, into_page, paginate_by_id, required};
+use crate::sql::rows::{self, ORG_COLUMNS};
+use crate::time::Timestamp;
+
+const DEFAULT_TIER: &str = "default";
+
+pub(crate) async fn create<D: Driver>(
+    db: &D,
+    new: NewOrganization,
+) -> Result<Organization, StoreError> {
+    let tier = match new.tier {
+        Some(tier) => required("tier", &tier)?,
+        None => DEFAULT_TIER.to_string(),
+    };
+    let org = Organization {
+        id: ids::new_id(ids::ORG),
+        name: required("name", &new.name)?,
+        tier,
+        created_at: Timestamp::now(),
+    };
+    let sql =
+        Sql::new("INSERT INTO organizations (id, name, tier, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(org.id.as_str())
+            .bind(org.name.as_str())
+            .bind(org.tier.as_str())
+            .bind(org.created_at.millis());
+    db.execute(sql)
+        .await
+        .map_err(|e| StoreError::from_write(e, "organization"))?;
+    Ok(org)
+}
+
+pub(crate) async fn get<D: Driver>(db: &D, id: &str) -> Result<Option<Organization>, StoreError> {
+    let sql = Sql::new(format!(
+        "SELECT {ORG_COLUMNS} FROM organizations WHERE id = $1"
+    ))
+    .bind(id);
+    db.fetch_optional(sql)
+        .await?
+        .as_ref()
+        .map(rows::org)
+        .transpose()
+}
+
+pub(crate) async fn list<D: Driver>(
+    db: &D,
+    page: &PageRequest,
+) -> Result<Page<Organization>, StoreError> {
+    let mut sql = Sql::new(format!(
+        "SELECT {ORG_COLUMNS} FROM organizations WHERE 1 = 1"
+    ));
+    paginate_by_id(&mut sql, page);
+    let items = db
+        .fetch_all(sql)
+        .await?
+        .iter()
+        .map(rows::org)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(into_page(items, page, |org| org.id.clone()))
+}
+
+pub(crate) async fn update<D: Driver>(
+    db: &D,
+    id: &str,
+    update: OrganizationUpdate,
+) -> Result<Organization, StoreError> {
+    let mut statement = Update::new("organizations");
+    if let Some(name) = update.name {
+        statement.set("name", required("name", &name)?);
+    }
+    if let Some(tier) = update.tier {
+        statement.set("tier", required("tier", &tier)?);
+    }
+    if statement.is_empty() {
+        return get(db, id)
+            .await?
+            .ok_or_else(|| StoreError::not_found("organization", id));
+    }
+    let row = db
+        .fetch_optional(statement.finish(id, ORG_COLUMNS))
+        .await
+        .map_err(|e| StoreError::from_write(e, "organization"))?
+        .ok_or_else(|| StoreError::not_found("organization", id))?;
+    rows::org(&row)
+}
+
+pub(crate) async fn delete<D: Driver>(db: &D, id: &str) -> Result<(), StoreError> {
+    let deleted = db
+        .execute(Sql::new("DELETE FROM organizations WHERE id = $1").bind(id))
+        .await
+        .map_err(|e| StoreError::from_delete(e, "organization"))?;
+    if deleted == 0 {
+        return Err(StoreError::not_found("organization", id));
+    }
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! Reading rows back into domain types, and the column lists the reads select.
+
+use tollgate_types::{NanoUsd, Usage};
+
+use crate::StoreError;
+use crate::driver::SqlRow;
+use crate::model::{
+    ApiKey, Budget, BudgetPeriod, Organization, Role, SpendCostSource, SpendRecord, Team, User,
+};
+use crate::time::Timestamp;
+
+pub(crate) const ORG_COLUMNS: &str = "id, name, tier, created_at";
+pub(crate) const TEAM_COLUMNS: &str = "id, org_id, name, created_at";
+pub(crate) const USER_COLUMNS: &str = "id, org_id, team_id, email, name, role, created_at";
+/// Everything a key shows. The hashes are deliberately absent: no listing can leak them.
+pub(crate) const KEY_COLUMNS: &str = "id, name, prefix, org_id, team_id, user_id, role, models, \
+     rpm_limit, tpm_limit, max_parallel, budget_nanos, budget_period, expires_at, revoked_at, \
+     metadata, created_at, updated_at, last_used_at, spend_nanos";
+pub(crate) const SPEND_COLUMNS: &str = "request_id, created_at, org_id, team_id, user_id, key_id, \
+     end_user, requested_model, deployment, provider, attempts, input_tokens, output_tokens, \
+     cached_input_tokens, cache_write_tokens, reasoning_tokens, cost_nanos, cost_source, \
+     latency_ms, ttft_ms, status, error_class, tags, guardrails";
+
+pub(crate) fn org(row: &impl SqlRow) -> Result<Organization, StoreError> {
+    Ok(Organization {
+        id: row.text("id")?,
+        name: row.text("name")?,
+        tier: row.text("tier")?,
+        created_at: Timestamp(row.int("created_at")?),
+    })
+}
+
+pub(crate) fn team(row: &impl SqlRow) -> Result<Team, StoreError> {
+    Ok(Team {
+        id: row.text("id")?,
+        org_id: row.text("org_id")?,
+        name: row.text("name")?,
+        created_at: Timestamp(row.int("created_at")?),
+    })
+}
+
+pub(crate) fn user(row: &impl SqlRow) -> Result<User, StoreError> {
+    Ok(User {
+        id: row.text("id")?,
+        org_id: row.text("org_id")?,
+        team_id: row.opt_text("team_id")?,
+        email: row.text("email")?,
+        name: row.opt_text("name")?,
+        role: role(row)?,
+        created_at: Timestamp(row.int("created_at")?),
+    })
+}
+
+pub(crate) fn key(row: &impl SqlRow) -> Result<ApiKey, StoreError> {
+    Ok(ApiKey {
+        id: row.text("id")?,
+        name: row.text("name")?,
+        prefix: row.text("prefix")?,
+        org_id: row.opt_text("org_id")?,
+        team_id: row.opt_text("team_id")?,
+        user_id: row.opt_text("user_id")?,
+        role: role(row)?,
+        models: row
+            .opt_text("models")?
+            .map(|text| serde_json::from_str(&text).map_err(|e| StoreError::corrupt("models", e)))
+            .transpose()?,
+        rpm_limit: opt_narrow(row, "rpm_limit")?,
+        tpm_limit: opt_narrow(row, "tpm_limit")?,
+        max_parallel: opt_narrow(row, "max_parallel")?,
+        budget: budget(row)?,
+        expires_at: row.opt_int("expires_at")?.map(Timestamp),
+        revoked_at: row.opt_int("revoked_at")?.map(Timestamp),
+        metadata: json(row, "metadata")?,
+        created_at: Timestamp(row.int("created_at")?),
+        updated_at: Timestamp(row.int("updated_at")?),
+        last_used_at: row.opt_int("last_used_at")?.map(Timestamp),
+        spend: NanoUsd(row.int("spend_nanos")?),
+    })
+}
+
+pub(crate) fn spend(row: &impl SqlRow) -> Result<SpendRecord, StoreError> {
+    let source = row.text("cost_source")?;
+    Ok(SpendRecord {
+        request_id: row.text("request_id")?,
+        created_at: Timestamp(row.int("created_at")?),
+        org_id: row.opt_text("org_id")?,
+        team_id: row.opt_text("team_id")?,
+        user_id: row.opt_text("user_id")?,
+        key_id: row.opt_text("key_id")?,
+        end_user: row.opt_text("end_user")?,
+        requested_model: row.text("requested_model")?,
+        deployment: row.opt_text("deployment")?,
+        provider: row.opt_text("provider")?,
+        attempts: narrow(row, "attempts")?,
+        usage: Usage {
+            input_tokens: narrow(row, "input_tokens")?,
+            output_tokens: narrow(row, "output_tokens")?,
+            cached_input_tokens: narrow(row, "cached_input_tokens")?,
+            cache_write_tokens: narrow(row, "cache_write_tokens")?,
+            reasoning_tokens: narrow(row, "reasoning_tokens")?,
+        },
+        cost: row.opt_int("cost_nanos")?.map(NanoUsd),
+        cost_source: SpendCostSource::parse(&source)
+            .ok_or_else(|| StoreError::corrupt("cost_source", source))?,
+        latency_ms: opt_narrow(row, "latency_ms")?,
+        ttft_ms: opt_narrow(row, "ttft_ms")?,
+        status: narrow(row, "status")?,
+        error_class: row.opt_text("error_class")?,
+        tags: serde_json::from_str(&row.text("tags")?)
+            .map_err(|e| StoreError::corrupt("tags", e))?,
+        guardrails: row
+            .opt_text("guardrails")?
+            .map(|text| {
+                serde_json::from_str(&text).map_err(|e| StoreError::corrupt("guardrails", e))
+            })
+            .transpose()?,
+    })
+}
+
+fn role(row: &impl SqlRow) -> Result<Role, StoreError> {
+    let text = row.text("role")?;
+    Role::parse(&text).ok_or_else(|| StoreError::corrupt("role", text))
+}
+
+fn budget(row: &impl SqlRow) -> Result<Option<Budget>, StoreError> {
+    let (Some(amount), Some(period)) =
+        (row.opt_int("budget_nanos")?, row.opt_text("budget_period")?)
+    else {
+        return Ok(None);
+    };
+    let period =
+        BudgetPeriod::parse(&period).ok_or_else(|| StoreError::corrupt("budget_period", period))?;
+    Ok(Some(Budget {
+        amount: NanoUsd(amount),
+        period,
+    }))
+}
+
+fn json(row: &impl SqlRow, column: &'static str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(&row.text(column)?).map_err(|e| StoreError::corrupt(column, e))
+}
+
+/// A stored `i64` read into the narrower unsigned type the domain uses.
+fn narrow<T: TryFrom<i64>>(row: &impl SqlRow, column: &'static str) -> Result<T, StoreError> {
+    let value = row.int(column)?;
+    T::try_from(value).map_err(|_| StoreError::corrupt(column, format!("{value} out of range")))
+}
+
+fn opt_narrow<T: TryFrom<i64>>(
+    row: &impl SqlRow,
+    column: &'static str,
+) -> Result<Option<T>, StoreError> {
+    row.opt_int(column)?
+        .map(|value| {
+            T::try_from(value)
+                .map_err(|_| StoreError::corrupt(column, format!("{value} out of range")))
+        })
+        .transpose()
+}

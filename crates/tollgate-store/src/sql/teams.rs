@@ -1,0 +1,86 @@
+//! Teams: named groups of users and keys inside one organization.
+
+use crate::StoreError;
+use crate::driver::{Driver, Sql};
+use crate::ids;
+use crate::model::{NewTeam, Page, PageRequest, Team, TeamFilter, TeamUpdate};
+use crate::sql::build::{Update, filter_eq, into_page, paginate_by_id, required};
+use crate::sql::rows::{self, TEAM_COLUMNS};
+use crate::time::Timestamp;
+
+pub(crate) async fn create<D: Driver>(db: &D, new: NewTeam) -> Result<Team, StoreError> {
+    let team = Team {
+        id: ids::new_id(ids::TEAM),
+        org_id: new.org_id,
+        name: required("name", &new.name)?,
+        created_at: Timestamp::now(),
+    };
+    let sql = Sql::new("INSERT INTO teams (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(team.id.as_str())
+        .bind(team.org_id.as_str())
+        .bind(team.name.as_str())
+        .bind(team.created_at.millis());
+    db.execute(sql)
+        .await
+        .map_err(|e| StoreError::from_write(e, "team"))?;
+    Ok(team)
+}
+
+pub(crate) async fn get<D: Driver>(db: &D, id: &str) -> Result<Option<Team>, StoreError> {
+    let sql = Sql::new(format!("SELECT {TEAM_COLUMNS} FROM teams WHERE id = $1")).bind(id);
+    db.fetch_optional(sql)
+        .await?
+        .as_ref()
+        .map(rows::team)
+        .transpose()
+}
+
+pub(crate) async fn list<D: Driver>(
+    db: &D,
+    filter: &TeamFilter,
+    page: &PageRequest,
+) -> Result<Page<Team>, StoreError> {
+    let mut sql = Sql::new(format!("SELECT {TEAM_COLUMNS} FROM teams WHERE 1 = 1"));
+    filter_eq(&mut sql, "org_id", filter.org_id.as_deref());
+    paginate_by_id(&mut sql, page);
+    let items = db
+        .fetch_all(sql)
+        .await?
+        .iter()
+        .map(rows::team)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(into_page(items, page, |team| team.id.clone()))
+}
+
+pub(crate) async fn update<D: Driver>(
+    db: &D,
+    id: &str,
+    update: TeamUpdate,
+) -> Result<Team, StoreError> {
+    let mut statement = Update::new("teams");
+    if let Some(name) = update.name {
+        statement.set("name", required("name", &name)?);
+    }
+    if statement.is_empty() {
+        return get(db, id)
+            .await?
+            .ok_or_else(|| StoreError::not_found("team", id));
+    }
+    let row = db
+        .fetch_optional(statement.finish(id, TEAM_COLUMNS))
+        .await
+        .map_err(|e| StoreError::from_write(e, "team"))?
+        .ok_or_else(|| StoreError::not_found("team", id))?;
+    rows::team(&row)
+}
+
+pub(crate) async fn delete<D: Driver>(db: &D, id: &str) -> Result<(), StoreError> {
+    let deleted = db
+        .execute(Sql::new("DELETE FROM teams WHERE id = $1").bind(id))
+        .await
+        .map_err(|e| StoreError::from_delete(e, "team"))?;
+    if deleted == 0 {
+        return Err(StoreError::not_found("team", id));
+    }
+    Ok(())
+}
