@@ -213,7 +213,8 @@ def main():
     w("rps, p50, p99: medians over the rounds; rps spread: ±half the (max−min)/median range; proxy CPU: "
       "user+system CPU time of the proxy's processes per answered request; other load: the largest share of "
       "the whole machine that processes not started by this run (other builds, …) used during any of "
-      "the rounds — above ~10% that row is disturbed.")
+      "the rounds, from /proc/stat minus our processes (approximate, ±10 points at c=1) — above ~15% "
+      "that row was disturbed.")
     w("")
     w(f"Added latency over direct at c={lo} (p50): " + ", ".join(
         f"{t} {added[t] * 1000:.0f} µs" for t in PROXIES if t in added) + ".")

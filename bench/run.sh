@@ -10,15 +10,22 @@
 #
 # Usage: bench/run.sh            (bench/setup.sh first, once; run.sh calls it, quick when done)
 # Environment (defaults in brackets):
-#   DURATION [6]          seconds per measured run for direct / nginx / tollgate
-#   ROUNDS [3]            rounds of (every level x those three targets), interleaved; medians reported
+#   DURATION [4]          seconds per measured run for direct / nginx / tollgate
+#   ROUNDS [5]            rounds of (every level x those three targets), interleaved; medians reported
+#                         (many short rounds beat few long ones here: a burst of someone else's build
+#                         spoils one round, and the median drops it)
 #   LITELLM_DURATION [10] seconds per level for LiteLLM (one round: it is slow, the ratio is huge anyway)
 #   LEVELS ["1 16 64"]    concurrency levels
 #   NGINX_WORKERS [auto]  nginx worker_processes (auto = one per core, the same CPU budget as
 #                         Tollgate's tokio runtime, which starts one worker thread per core)
 #   LITELLM_WORKERS [nproc]  LiteLLM --num_workers (uvicorn worker processes; one per core, the same
 #                         CPU budget as the other two proxies; 1 is LiteLLM's own default)
-#   PIN [0]               1: pin oha to the last core and the servers to the others (taskset)
+#   PIN [0]               1: pin oha to the last core and the servers to the others (taskset). Off by
+#                         default: in A/B runs it did not make the numbers steadier (other people's
+#                         builds are the big noise, and they hit every core), and on 2 cores it squeezes
+#                         upstream + proxy onto one core, which changes the proxies unequally (tokio
+#                         sizes its runtime from the affinity mask: 1 worker; nginx's `auto` does not:
+#                         still 2 workers, now on one core).
 #   SKIP_LITELLM [0]      1: leave LiteLLM out
 #   SKIP_BUILD [0]        1: use the existing target/release binaries
 #   BIN_DIR [target/release]  where tollgate and tollgate-mock are (with SKIP_BUILD=1, e.g. a debug build)
@@ -29,8 +36,8 @@ bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$bench/.." && pwd)"
 results="$bench/results"
 
-DURATION="${DURATION:-6}"
-ROUNDS="${ROUNDS:-3}"
+DURATION="${DURATION:-4}"
+ROUNDS="${ROUNDS:-5}"
 LITELLM_DURATION="${LITELLM_DURATION:-10}"
 LEVELS="${LEVELS:-1 16 64}"
 NGINX_WORKERS="${NGINX_WORKERS:-auto}"

@@ -122,6 +122,11 @@ impl Guard {
     /// `Blocked::fallback_model` when that is set.
     pub fn inspect_request(&self, request: &mut ChatRequest) -> Result<Inspection, Blocked> {
         let mut restorer = Restorer::new(self.inner.settings.pii.reversible);
+        if self.inner.settings.pii.reversible {
+            for text in request.text_parts() {
+                restorer.reserve_literals(text);
+            }
+        }
         let mut walk = Walk::default();
         for message in &mut request.messages {
             let untrusted = matches!(message.role, Role::User | Role::Tool);
@@ -213,6 +218,7 @@ impl Guard {
         }
         walk.spans.clear();
         inner.pii.detect(text, 0, &mut walk.spans);
+        add_repeats(text, &mut walk.spans);
         for span in &walk.spans {
             let info = inner.table.get(span.entity);
             if info.mode == PiiMode::Block {
@@ -274,5 +280,40 @@ impl Guard {
                 signals: Vec::new(),
             },
         }
+    }
+}
+
+/// Every other occurrence of a detected value in the same text, as spans of the same entity.
+/// Context rules can leave a repeat undetected (`order #4111...` after a real card number); once
+/// a value is known to be sensitive, no copy of it may go through. Request side only: a stream
+/// cannot take back text it already sent.
+fn add_repeats(text: &str, spans: &mut Vec<Span>) {
+    if spans.is_empty() {
+        return;
+    }
+    let mut extra = Vec::new();
+    for span in spans.iter() {
+        let Some(value) = text.get(span.start..span.end) else {
+            continue;
+        };
+        for (at, _) in text.match_indices(value) {
+            let end = at + value.len();
+            let overlaps = spans
+                .iter()
+                .chain(&extra)
+                .any(|s: &Span| at < s.end && s.start < end);
+            if !overlaps {
+                extra.push(Span {
+                    match_start: at,
+                    start: at,
+                    end,
+                    ..*span
+                });
+            }
+        }
+    }
+    if !extra.is_empty() {
+        spans.extend(extra);
+        spans.sort_by_key(|s| s.start);
     }
 }

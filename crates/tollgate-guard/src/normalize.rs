@@ -20,6 +20,8 @@ pub(crate) struct Normalized {
     pub mixed_script_words: u32,
     /// Full-width, mathematical or circled letters folded to ASCII.
     pub styled_letters: u32,
+    /// Words spelled out with spaces between the letters.
+    pub spaced_words: u32,
 }
 
 /// Cyrillic and Greek letters that look like Latin ones (lower and upper case).
@@ -198,22 +200,72 @@ pub(crate) fn normalize(input: &str) -> Normalized {
                 .push(char::from(leet(ascii.to_ascii_lowercase() as u8)));
             continue;
         }
-        if let Some(latin) = confusable(c) {
-            word_confusable = true;
-            prev_letter = true;
-            n.text.push(latin);
-            continue;
-        }
         prev_letter = c.is_alphabetic();
         if !prev_letter {
             close_word(&mut n, &mut word_ascii, &mut word_confusable);
         }
+        // Lower-case first so `П` and `п` fold alike.
         for lower in c.to_lowercase() {
-            n.text.push(lower);
+            match confusable(lower) {
+                Some(latin) => {
+                    word_confusable = true;
+                    n.text.push(latin);
+                }
+                None => n.text.push(lower),
+            }
         }
     }
     close_word(&mut n, &mut word_ascii, &mut word_confusable);
+    join_spaced_letters(&mut n);
     n
+}
+
+/// `i g n o r e` → `ignore`: four or more single letters in a row, separated by single spaces,
+/// are one word spelled out to dodge matching.
+fn join_spaced_letters(n: &mut Normalized) {
+    let bytes = n.text.as_bytes();
+    let single = |i: usize| -> bool {
+        bytes.get(i).is_some_and(u8::is_ascii_lowercase)
+            && i.checked_sub(1)
+                .is_none_or(|p| matches!(bytes.get(p), Some(b' ' | b'\n')))
+            && matches!(bytes.get(i + 1), None | Some(b' ' | b'\n'))
+    };
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if single(i) {
+            let start = i;
+            let mut end = i + 1;
+            while bytes.get(end) == Some(&b' ') && single(end + 1) {
+                end += 2;
+            }
+            if (end - start).div_ceil(2) >= 4 {
+                runs.push((start, end));
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    if runs.is_empty() {
+        return;
+    }
+    n.spaced_words += u32::try_from(runs.len()).unwrap_or(u32::MAX);
+    let mut out = String::with_capacity(n.text.len());
+    let mut pos = 0;
+    for (start, end) in runs {
+        out.push_str(n.text.get(pos..start).unwrap_or(""));
+        out.extend(
+            n.text
+                .get(start..end)
+                .unwrap_or("")
+                .chars()
+                .filter(|c| *c != ' '),
+        );
+        pos = end;
+    }
+    out.push_str(n.text.get(pos..).unwrap_or(""));
+    n.text = out;
 }
 
 #[cfg(test)]

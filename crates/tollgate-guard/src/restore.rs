@@ -1,6 +1,6 @@
 //! Placeholders: numbering them per request, and putting reversible ones back into the answer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// Longest placeholder the restorer recognises (`<` + tag of at most 32 bytes + `_` + number +
@@ -20,6 +20,9 @@ pub struct Restorer {
     assigned: HashMap<(String, String), String>,
     /// Last number used per tag.
     counters: HashMap<String, u32>,
+    /// Placeholder-shaped text the caller wrote itself; never assigned, so restoring cannot
+    /// turn the caller's literal `<EMAIL_1>` into someone's address.
+    reserved: HashSet<String>,
 }
 
 impl fmt::Debug for Restorer {
@@ -57,13 +60,40 @@ impl Restorer {
             return existing.clone();
         }
         let counter = self.counters.entry(tag.to_owned()).or_insert(0);
-        *counter += 1;
-        let placeholder = format!("<{tag}_{counter}>");
+        let mut placeholder;
+        loop {
+            *counter += 1;
+            placeholder = format!("<{tag}_{counter}>");
+            if !self.reserved.contains(&placeholder) {
+                break;
+            }
+        }
         if restorable && self.reversible {
             self.originals.insert(placeholder.clone(), value.to_owned());
         }
         self.assigned.insert(key, placeholder.clone());
         placeholder
+    }
+
+    /// Notes placeholder-shaped tokens already in `text` so they are never assigned.
+    pub(crate) fn reserve_literals(&mut self, text: &str) {
+        let mut rest = text;
+        while let Some(open) = rest.find('<') {
+            let tail = rest.get(open..).unwrap_or("");
+            let len = tail
+                .bytes()
+                .take(MAX_PLACEHOLDER_BYTES)
+                .skip(1)
+                .position(|b| !(b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'));
+            if let Some(len) = len
+                && tail.as_bytes().get(len + 1) == Some(&b'>')
+                && len > 0
+            {
+                self.reserved
+                    .insert(tail.get(..len + 2).unwrap_or("").to_owned());
+            }
+            rest = tail.get(1..).unwrap_or("");
+        }
     }
 
     /// Replaces every known placeholder in `text` by its original value.
@@ -156,6 +186,14 @@ mod tests {
             "x c@d.co <EMAIL_9> <b>"
         );
         assert!(!format!("{r:?}").contains("a@b.co"));
+    }
+
+    #[test]
+    fn literal_placeholders_are_not_reused() {
+        let mut r = Restorer::new(true);
+        r.reserve_literals("I typed <EMAIL_1> and <x>");
+        assert_eq!(r.placeholder("EMAIL", "a@b.co", true), "<EMAIL_2>");
+        assert_eq!(r.restore("<EMAIL_1> <EMAIL_2>"), "<EMAIL_1> a@b.co");
     }
 
     #[test]

@@ -53,6 +53,22 @@ pub struct Capabilities {
 const TOKENS_PER_MILLION: u32 = 1_000_000;
 
 impl ModelPrice {
+    /// A model that costs nothing (Tollgate's built-in mock). Zero is a known price: calls are
+    /// recorded as costing $0 from the catalog, not as unpriced.
+    pub fn free() -> ModelPrice {
+        ModelPrice {
+            input: Decimal::ZERO,
+            output: Decimal::ZERO,
+            cache_read: None,
+            cache_write: None,
+            reasoning: None,
+            long_context: None,
+            max_input_tokens: None,
+            max_output_tokens: None,
+            capabilities: Capabilities::default(),
+        }
+    }
+
     /// A deployment's configured price (USD per million tokens) as USD per token. The division
     /// only moves the decimal point, so it is exact for any price a person writes.
     pub fn from_config(price: &Price) -> ModelPrice {

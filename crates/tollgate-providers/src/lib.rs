@@ -70,6 +70,12 @@ pub trait Provider: Send + Sync {
 
     fn kind(&self) -> ProviderKind;
 
+    /// The configured base URL (empty for the built-in mock); its host tells the price catalog
+    /// which OpenAI-compatible vendor this is (Groq, Together, …).
+    fn base_url(&self) -> &str {
+        ""
+    }
+
     async fn chat(&self, request: &ChatRequest, target: &Target)
     -> Result<ChatReply, GatewayError>;
 

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tollgate_pricing::{ModelPrice, PriceResolver, host_hint_for_base_url};
 use tollgate_providers::{ChatReply, ChatStream, Provider, Target};
 use tollgate_types::{
     ChatRequest, EmbeddingRequest, EmbeddingResponse, ErrorKind, ErrorSource, GatewayError,
@@ -36,6 +37,8 @@ pub struct Routed<T> {
     pub value: T,
     pub provider: String,
     pub deployment: String,
+    /// The price of the deployment that answered; `None` = unpriced.
+    pub price: Option<Arc<ModelPrice>>,
     pub attempts: Vec<Attempt>,
 }
 
@@ -51,6 +54,8 @@ pub struct Router {
     default_timeout: Duration,
     cooldown: CooldownPolicy,
     backoff: Backoff,
+    /// Prices `<provider>/<model>` routes, which have no configured deployment.
+    pricer: Option<Arc<PriceResolver>>,
 }
 
 impl Router {
@@ -73,7 +78,14 @@ impl Router {
             default_timeout,
             cooldown: CooldownPolicy::default(),
             backoff: Backoff::default(),
+            pricer: None,
         }
+    }
+
+    /// Prices calls addressed as `<provider>/<model>` from the catalog.
+    pub fn with_pricer(mut self, pricer: Arc<PriceResolver>) -> Self {
+        self.pricer = Some(pricer);
+        self
     }
 
     /// Replaces the cooldown policy (tests use short windows).
@@ -85,6 +97,19 @@ impl Router {
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
         self
+    }
+
+    /// Whether any deployment this route could use (its own or its fallbacks') has no price.
+    pub fn has_unpriced_deployment(&self, route: &ModelRoute) -> bool {
+        std::iter::once(route)
+            .chain(
+                route
+                    .fallbacks
+                    .iter()
+                    .filter_map(|name| self.models.get(name).map(Arc::as_ref)),
+            )
+            .flat_map(|model| model.deployments.iter())
+            .any(|deployment| deployment.price.is_none())
     }
 
     /// A configured model's route, for inspection (health, cooldowns).
@@ -117,13 +142,22 @@ impl Router {
             return None;
         }
         let provider = self.providers.get(provider_name)?;
+        let price = self.pricer.as_ref().and_then(|pricer| {
+            pricer.resolve(
+                provider.kind().as_str(),
+                host_hint_for_base_url(provider.base_url()),
+                upstream_model,
+                None,
+            )
+        });
         Some(Arc::new(ModelRoute::single(
             model,
             ModelKind::Any,
             Deployment::new(
                 provider.clone(),
                 Target::new(upstream_model, self.default_timeout),
-            ),
+            )
+            .with_price(price),
         )))
     }
 
@@ -236,6 +270,7 @@ impl Router {
                                 value,
                                 provider: deployment.provider.name().to_string(),
                                 deployment: deployment.id.clone(),
+                                price: deployment.price.clone(),
                                 attempts,
                             });
                         }

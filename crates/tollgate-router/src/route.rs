@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use tollgate_pricing::ModelPrice;
 use tollgate_providers::{Provider, Target};
 
 use crate::health::DeploymentHealth;
@@ -36,6 +37,8 @@ pub struct Deployment {
     pub cost_rank: Option<u64>,
     /// Failures, cooldown, in-flight count and latency, shared by every request.
     pub health: Arc<DeploymentHealth>,
+    /// What a call costs here (config override, else the catalog); `None` = unpriced.
+    pub price: Option<Arc<ModelPrice>>,
 }
 
 impl Deployment {
@@ -47,7 +50,20 @@ impl Deployment {
             weight: 1,
             cost_rank: None,
             health: Arc::new(DeploymentHealth::default()),
+            price: None,
         }
+    }
+
+    /// Sets the price, and the rank the lowest-cost strategy uses (input + output nano-USD per
+    /// million tokens, a fair proxy for "typical call").
+    pub fn with_price(mut self, price: Option<Arc<ModelPrice>>) -> Self {
+        self.cost_rank = price.as_ref().and_then(|p| {
+            let per_million =
+                (p.input + p.output) * rust_decimal::Decimal::from(1_000_000_000_000_000u64);
+            rust_decimal::prelude::ToPrimitive::to_u64(&per_million.round())
+        });
+        self.price = price;
+        self
     }
 
     pub fn with_weight(mut self, weight: u32) -> Self {

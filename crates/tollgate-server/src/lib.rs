@@ -3,6 +3,8 @@
 //! [`build_app`] assembles the axum router; its doc comment lists the request path stage by stage.
 //! Tests build the whole app in process with [`build_app`] and a [`AppState`], without the binary.
 
+pub mod accounting;
+pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod dialect;
@@ -53,6 +55,7 @@ pub fn build_app(state: AppState) -> Router {
         .route("/v1/models/{*id}", get(handlers::models::get_one))
         .route("/health/live", get(handlers::health::live))
         .route("/health/ready", get(handlers::health::ready))
+        .merge(admin::routes())
         .fallback(handlers::not_found)
         // The body limit is enforced by `body::read_limited`, which answers in the caller's dialect.
         .layer(DefaultBodyLimit::disable())

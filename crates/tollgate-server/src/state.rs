@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use tollgate_router::Router;
-use tollgate_store::SqliteStore;
+use tollgate_store::{DynStore, SpendWriter};
 
 use crate::auth::Auth;
 
@@ -15,8 +15,9 @@ pub struct AppState {
 struct Inner {
     router: Arc<Router>,
     auth: Auth,
-    store: SqliteStore,
+    store: DynStore,
     limits: ServerLimits,
+    spend_writer: Option<SpendWriter>,
 }
 
 /// Limits on what a caller may send.
@@ -34,15 +35,29 @@ impl Default for ServerLimits {
 }
 
 impl AppState {
-    pub fn new(router: Router, auth: Auth, store: SqliteStore, limits: ServerLimits) -> Self {
+    pub fn new(router: Router, auth: Auth, store: DynStore, limits: ServerLimits) -> Self {
         AppState {
             inner: Arc::new(Inner {
                 router: Arc::new(router),
                 auth,
                 store,
                 limits,
+                spend_writer: None,
             }),
         }
+    }
+
+    /// Records every authenticated request's spend-log row through `writer`.
+    pub fn with_spend_writer(mut self, writer: SpendWriter) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.spend_writer = Some(writer),
+            None => tracing::error!("spend writer attached after the state was shared; ignored"),
+        }
+        self
+    }
+
+    pub fn spend_writer(&self) -> Option<&SpendWriter> {
+        self.inner.spend_writer.as_ref()
     }
 
     pub fn router(&self) -> &Router {
@@ -53,7 +68,7 @@ impl AppState {
         &self.inner.auth
     }
 
-    pub fn store(&self) -> &SqliteStore {
+    pub fn store(&self) -> &DynStore {
         &self.inner.store
     }
 

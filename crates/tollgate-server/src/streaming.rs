@@ -1,48 +1,141 @@
-//! Turns a provider's canonical event stream into the caller's SSE body.
+//! Turns a provider's canonical event stream into the caller's SSE body, and settles the call.
 //!
 //! The body is a lazy stream: when the caller disconnects, hyper drops it, which drops the upstream
-//! stream and closes the upstream connection, so an abandoned call stops costing tokens.
+//! stream and closes the upstream connection, so an abandoned call stops costing tokens. The
+//! [`StreamAccount`] travels inside the body: whether the stream ends, fails or is dropped, the
+//! call is settled on the usage seen so far and its spend-log row is written exactly once.
+
+use std::sync::Arc;
 
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
+use tollgate_pricing::ModelPrice;
 use tollgate_providers::ChatStream;
-use tollgate_types::{Cost, CostSource, StreamEvent, Usage};
+use tollgate_types::{Cost, GatewayError, NanoUsd, StreamEvent, Usage};
 
+use crate::accounting::{self, CLIENT_CLOSED, CallRecord};
 use crate::dialect::StreamEncoder;
+use crate::state::AppState;
 
-pub fn encode(mut upstream: ChatStream, mut encoder: Box<dyn StreamEncoder>) -> Body {
+/// The settlement of one streamed call; writes its row when dropped.
+pub struct StreamAccount {
+    state: AppState,
+    record: Option<CallRecord>,
+    price: Option<Arc<ModelPrice>>,
+    usage: Usage,
+    provider_cost: Option<NanoUsd>,
+}
+
+impl StreamAccount {
+    pub fn new(state: AppState, record: CallRecord, price: Option<Arc<ModelPrice>>) -> Self {
+        StreamAccount {
+            state,
+            record: Some(record),
+            price,
+            usage: Usage::default(),
+            provider_cost: None,
+        }
+    }
+
+    fn first_token(&mut self) {
+        if let Some(record) = self.record.as_mut()
+            && record.time_to_first_token.is_none()
+        {
+            record.time_to_first_token = Some(record.elapsed());
+        }
+    }
+
+    fn cost(&self) -> Option<Cost> {
+        accounting::settle(&self.usage, self.provider_cost, self.price.as_deref())
+    }
+
+    fn close(&mut self, failure: Option<&GatewayError>) {
+        let cost = self.cost();
+        if let Some(mut record) = self.record.take() {
+            record.usage = self.usage;
+            record.cost = cost;
+            if let Some(error) = failure {
+                record.fail(error);
+            }
+            accounting::record(&self.state, record);
+        }
+    }
+}
+
+impl Drop for StreamAccount {
+    /// Reached with the record still here only when the caller went away mid-stream.
+    fn drop(&mut self) {
+        if let Some(record) = self.record.as_mut() {
+            record.status = CLIENT_CLOSED;
+            record.error_class = Some("client_disconnected".to_string());
+        }
+        self.close(None);
+    }
+}
+
+pub fn encode(
+    mut upstream: ChatStream,
+    mut encoder: Box<dyn StreamEncoder>,
+    mut account: Option<StreamAccount>,
+) -> Body {
     let frames = async_stream::stream! {
         let mut buffer = BytesMut::with_capacity(1024);
-        let mut usage = Usage::default();
-        let mut provider_cost = None;
         while let Some(event) = upstream.next().await {
             match event {
                 StreamEvent::Error(error) => {
                     tracing::debug!(%error, "upstream failed mid-stream");
                     encoder.error(&error, &mut buffer);
+                    if let Some(account) = account.as_mut() {
+                        account.close(Some(&error));
+                    }
                     yield Ok::<Bytes, std::convert::Infallible>(buffer.split().freeze());
                     return;
                 }
                 StreamEvent::Usage(snapshot) => {
-                    usage = snapshot;
+                    if let Some(account) = account.as_mut() {
+                        account.usage = snapshot;
+                    }
                     encoder.event(StreamEvent::Usage(snapshot), &mut buffer);
                 }
                 StreamEvent::ProviderCost(cost) => {
-                    provider_cost = Some(cost);
+                    if let Some(account) = account.as_mut() {
+                        account.provider_cost = Some(cost);
+                    }
                     encoder.event(StreamEvent::ProviderCost(cost), &mut buffer);
                 }
-                other => encoder.event(other, &mut buffer),
+                other => {
+                    if let Some(account) = account.as_mut()
+                        && is_content(&other)
+                    {
+                        account.first_token();
+                    }
+                    encoder.event(other, &mut buffer);
+                }
             }
             if !buffer.is_empty() {
                 yield Ok(buffer.split().freeze());
             }
         }
-        let cost = provider_cost.map(|usd| Cost { usd, source: CostSource::Provider });
+        let cost = account.as_ref().and_then(StreamAccount::cost);
+        let usage = account.as_ref().map(|a| a.usage).unwrap_or_default();
         encoder.finish(&usage, cost.as_ref(), &mut buffer);
+        if let Some(account) = account.as_mut() {
+            account.close(None);
+        }
         if !buffer.is_empty() {
             yield Ok(buffer.split().freeze());
         }
     };
     Body::from_stream(frames)
+}
+
+fn is_content(event: &StreamEvent) -> bool {
+    matches!(
+        event,
+        StreamEvent::TextDelta { .. }
+            | StreamEvent::ReasoningDelta { .. }
+            | StreamEvent::ToolCallStart { .. }
+            | StreamEvent::Native(_)
+    )
 }

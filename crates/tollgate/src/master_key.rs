@@ -5,13 +5,10 @@
 
 use rand::RngCore;
 use tollgate_server::auth::hash_key;
-use tollgate_store::{SqliteStore, StoreError, meta_keys};
+use tollgate_store::{DynStore, StoreError, meta_keys};
 
 /// Resolves the master key's hash, generating and printing a key on first start if none is set.
-pub async fn resolve(
-    configured: Option<&str>,
-    store: &SqliteStore,
-) -> Result<[u8; 32], StoreError> {
+pub async fn resolve(configured: Option<&str>, store: &DynStore) -> Result<[u8; 32], StoreError> {
     if let Some(key) = configured {
         let hash = hash_key(key);
         store

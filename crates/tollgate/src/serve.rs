@@ -1,10 +1,12 @@
 //! `tollgate serve`: open the store, build the app, listen, shut down gracefully.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tollgate_config::Config;
 use tollgate_server::{AppState, Auth, ServerLimits, build_app};
+use tollgate_store::{SpendWriter, SpendWriterConfig};
 
 use crate::{master_key, wiring};
 
@@ -26,12 +28,14 @@ pub async fn run(config: Config) -> Result<(), String> {
     let limits = ServerLimits {
         max_body_bytes: usize::try_from(config.server.max_body_bytes).unwrap_or(usize::MAX),
     };
+    let spend_writer = SpendWriter::start(store.clone(), SpendWriterConfig::default());
     let state = AppState::new(
         router,
-        Auth::from_master_key_hash(master_hash),
+        Auth::new(master_hash, store.clone()),
         store.clone(),
         limits,
-    );
+    )
+    .with_spend_writer(spend_writer.clone());
     let app = build_app(state);
 
     let address = format!("{}:{}", config.server.host, config.server.port);
@@ -50,11 +54,40 @@ pub async fn run(config: Config) -> Result<(), String> {
         "tollgate started"
     );
 
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|error| format!("server error: {error}"))?;
-    tracing::info!("stopped accepting; in-flight requests finished");
+    // On SIGTERM/SIGINT: stop accepting, let in-flight requests and streams finish, but no
+    // longer than the grace period; then flush the spend log.
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let signalled = stopping.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        signalled.notify_one();
+    });
+    let grace = config.server.shutdown_grace;
+    tokio::select! {
+        result = server => result.map_err(|error| format!("server error: {error}"))?,
+        () = async {
+            stopping.notified().await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(grace_ms = grace.as_millis() as u64, "shutdown grace period over; closing what is still open");
+        }
+    }
+    tracing::info!("stopped accepting; in-flight requests finished; flushing the spend log");
+    match spend_writer.shutdown().await {
+        Ok(stats) => tracing::info!(rows = stats.rows_written, "spend log flushed"),
+        Err(unwritten) => {
+            // The store stayed unreachable: keep the rows where an operator can replay them.
+            tracing::error!(
+                rows = unwritten.rows.len(),
+                "spend rows could not be written"
+            );
+            for row in &unwritten.rows {
+                if let Ok(line) = serde_json::to_string(row) {
+                    eprintln!("UNWRITTEN_SPEND_ROW {line}");
+                }
+            }
+        }
+    }
     store.close().await;
     Ok(())
 }

@@ -5,22 +5,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tollgate_config::{Config, ModelConfig, ProviderConfig};
+use tollgate_pricing::{ModelPrice, PriceResolver, host_hint_for_base_url};
 use tollgate_providers::{
     MockSettings, Provider, ProviderKind, ProviderSpec, Target, UpstreamClient,
 };
 use tollgate_router::{Deployment, ModelKind, ModelRoute, Router, Strategy};
-use tollgate_store::{SqliteStore, StoreError};
+use tollgate_store::{DynStore, StoreError};
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Deadline for `<provider>/<model>` calls, which have no deployment config of their own.
 const PREFIX_ROUTE_TIMEOUT: Duration = Duration::from_secs(600);
 
-pub async fn open_store(config: &Config) -> Result<SqliteStore, StoreError> {
+pub async fn open_store(config: &Config) -> Result<DynStore, StoreError> {
     tollgate_store::open(&config.storage.url).await
 }
 
-/// The routing table: one adapter per provider entry, one route per public model.
+/// The routing table: one adapter per provider entry, one route per public model, each
+/// deployment priced once here (config override, else the catalog) so the hot path only reads.
 pub fn build_router(config: &Config) -> Router {
+    let pricer = Arc::new(PriceResolver::with_embedded_catalog());
     let providers: HashMap<String, Arc<dyn Provider>> = config
         .providers
         .iter()
@@ -29,7 +32,14 @@ pub fn build_router(config: &Config) -> Router {
     let routes = config
         .models
         .iter()
-        .map(|model| build_route(model, &providers, strategy(config.routing.strategy)))
+        .map(|model| {
+            build_route(
+                model,
+                &providers,
+                &pricer,
+                strategy(config.routing.strategy),
+            )
+        })
         .collect();
     Router::new(
         providers,
@@ -37,6 +47,7 @@ pub fn build_router(config: &Config) -> Router {
         config.routing.allow_provider_prefix,
         PREFIX_ROUTE_TIMEOUT,
     )
+    .with_pricer(pricer)
 }
 
 fn build_provider(name: &str, config: &ProviderConfig) -> Arc<dyn Provider> {
@@ -66,6 +77,7 @@ fn build_provider(name: &str, config: &ProviderConfig) -> Arc<dyn Provider> {
 fn build_route(
     model: &ModelConfig,
     providers: &HashMap<String, Arc<dyn Provider>>,
+    pricer: &PriceResolver,
     strategy: Strategy,
 ) -> ModelRoute {
     let deployments = model
@@ -79,7 +91,20 @@ fn build_route(
                 first_byte_timeout: deployment.first_byte_timeout,
                 total_timeout: deployment.timeout,
             };
-            Some(Deployment::new(provider, target).with_weight(deployment.weight))
+            let price = deployment_price(pricer, provider.as_ref(), &deployment.model, deployment.price.as_ref());
+            if price.is_none() {
+                tracing::warn!(
+                    model = %model.name,
+                    deployment = %format!("{}/{}", deployment.provider, deployment.model),
+                    "no price for this deployment (not in the catalog, none configured): its calls are \
+                     logged as unpriced and keys with a budget cannot use it"
+                );
+            }
+            Some(
+                Deployment::new(provider, target)
+                    .with_weight(deployment.weight)
+                    .with_price(price),
+            )
         })
         .collect();
     ModelRoute {
@@ -115,4 +140,23 @@ fn strategy(strategy: tollgate_config::RoutingStrategy) -> Strategy {
         Config::LowestLatency => Strategy::LowestLatency,
         Config::LowestCost => Strategy::LowestCost,
     }
+}
+
+/// A deployment's price: the config's override, else the catalog. The built-in mock costs
+/// nothing (it runs in process), which is a known price, not an unknown one.
+fn deployment_price(
+    pricer: &PriceResolver,
+    provider: &dyn Provider,
+    upstream_model: &str,
+    configured: Option<&tollgate_config::Price>,
+) -> Option<Arc<ModelPrice>> {
+    if provider.kind() == ProviderKind::Mock && configured.is_none() {
+        return Some(Arc::new(ModelPrice::free()));
+    }
+    pricer.resolve(
+        provider.kind().as_str(),
+        host_hint_for_base_url(provider.base_url()),
+        upstream_model,
+        configured,
+    )
 }

@@ -29,13 +29,14 @@ struct Entry {
     whole_word: bool,
 }
 
-/// Signal name → weight (per-mille); the strongest evidence per signal counts.
+/// Evidence found in one text: each distinct cue (a phrase, a verb-target pair, an obfuscation)
+/// counts once, with its strongest weight; the signal names are what findings report.
 #[derive(Debug, Default)]
-pub(crate) struct Signals(BTreeMap<&'static str, u16>);
+pub(crate) struct Signals(BTreeMap<(&'static str, u32), u16>);
 
 impl Signals {
-    fn add(&mut self, name: &'static str, weight: u16) {
-        let slot = self.0.entry(name).or_insert(0);
+    fn add(&mut self, name: &'static str, cue: u32, weight: u16) {
+        let slot = self.0.entry((name, cue)).or_insert(0);
         *slot = (*slot).max(weight.min(1000));
     }
 
@@ -50,9 +51,17 @@ impl Signals {
     }
 
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.0.keys().copied()
+        let mut names: Vec<&'static str> = self.0.keys().map(|(name, _)| *name).collect();
+        names.dedup();
+        names.into_iter()
     }
 }
+
+/// Cue ids for evidence that is not a lexicon entry.
+const CUE_TAGS: u32 = u32::MAX;
+const CUE_ENCODED: u32 = u32::MAX - 1;
+const CUE_ROT13: u32 = u32::MAX - 2;
+const CUE_OBFUSCATION: u32 = u32::MAX - 10;
 
 pub(crate) struct InjectionDetector {
     ac: AhoCorasick,
@@ -61,6 +70,8 @@ pub(crate) struct InjectionDetector {
 
 #[derive(Debug, Clone, Copy)]
 struct Hit {
+    /// Lexicon pattern index: the cue's identity.
+    id: u32,
     entry: Entry,
     start: usize,
     end: usize,
@@ -136,7 +147,7 @@ impl InjectionDetector {
         obfuscation(n, &mut signals);
         let mut hidden = Vec::new();
         if !n.tag_text.is_empty() {
-            signals.add("tag_smuggling", 600);
+            signals.add("tag_smuggling", CUE_TAGS, 600);
             hidden.push(n.tag_text.clone());
         }
         if raw.len() >= 16 {
@@ -148,10 +159,7 @@ impl InjectionDetector {
             let weight = inner.permille();
             if weight > 0 {
                 // Hiding instructions is itself evidence, on top of what they say.
-                signals.add("encoded_payload", weight.saturating_add(150));
-                for name in inner.names() {
-                    signals.add(name, 1);
-                }
+                signals.add("encoded_payload", CUE_ENCODED, weight.saturating_add(150));
             }
         }
         signals
@@ -167,6 +175,7 @@ impl InjectionDetector {
                 || (!word_char_before(text, m.start()) && !word_char_after(text, m.end()));
             if bounded {
                 hits.push(Hit {
+                    id: u32::try_from(m.pattern().as_usize()).unwrap_or(0),
                     entry,
                     start: m.start(),
                     end: m.end(),
@@ -174,36 +183,62 @@ impl InjectionDetector {
             }
         }
         for hit in &hits {
+            let cue = hit.id;
             match hit.entry.cue {
-                Cue::Phrase(name, weight) => signals.add(name, weight),
-                Cue::ExtractTarget => signals.add("prompt_probe", 100),
+                Cue::Phrase(name, weight) => signals.add(name, cue, weight),
+                Cue::ExtractTarget => signals.add("prompt_probe", cue, 100),
                 Cue::Verb { strong, verb_last } => {
                     if let Some(modified) =
                         paired(text, &hits, hit, verb_last, |c| c == Cue::Target)
                     {
-                        let weight = match (strong, modified) {
+                        let weight: u16 = match (strong, modified) {
                             (true, true) => 800,
                             (true, false) => 550,
                             (false, true) => 450,
                             (false, false) => 300,
                         };
-                        signals.add("override", weight);
+                        signals.add("override", cue, discounted(text, hit, weight));
                         if hit.entry.rot13 {
-                            signals.add("rot13", 200);
+                            signals.add("rot13", CUE_ROT13, 200);
                         }
                     }
                 }
                 Cue::ExtractVerb { verb_last } => {
                     if paired(text, &hits, hit, verb_last, |c| c == Cue::ExtractTarget).is_some() {
-                        signals.add("extraction", 650);
+                        signals.add("extraction", cue, discounted(text, hit, 650));
                         if hit.entry.rot13 {
-                            signals.add("rot13", 200);
+                            signals.add("rot13", CUE_ROT13, 200);
                         }
                     }
                 }
                 Cue::Target | Cue::Modifier => {}
             }
         }
+    }
+}
+
+/// A verb that follows "try to", "how to"... describes an attack rather than commanding one
+/// ("filters that block attempts to override the rules"), so it counts for less.
+fn discounted(text: &str, verb: &Hit, weight: u16) -> u16 {
+    const DESCRIPTIVE: &[&str] = &[
+        "try to ",
+        "tries to ",
+        "trying to ",
+        "attempt to ",
+        "attempts to ",
+        "how to ",
+        "used to ",
+        "ways to ",
+    ];
+    let mut from = verb.start.saturating_sub(12);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let before = text.get(from..verb.start).unwrap_or("");
+    if DESCRIPTIVE.iter().any(|d| before.ends_with(d)) {
+        weight * 3 / 5
+    } else {
+        weight
     }
 }
 
@@ -260,16 +295,19 @@ fn word_char_after(text: &str, at: usize) -> bool {
 
 fn obfuscation(n: &Normalized, signals: &mut Signals) {
     if n.invisible > 0 {
-        signals.add("invisible_chars", 300);
+        signals.add("invisible_chars", CUE_OBFUSCATION, 300);
     }
     if n.bidi > 0 {
-        signals.add("bidi_control", 250);
+        signals.add("bidi_control", CUE_OBFUSCATION + 1, 250);
     }
     if n.mixed_script_words > 0 {
-        signals.add("homoglyphs", 350);
+        signals.add("homoglyphs", CUE_OBFUSCATION + 2, 350);
     }
     if n.styled_letters >= 4 {
-        signals.add("styled_letters", 150);
+        signals.add("styled_letters", CUE_OBFUSCATION + 3, 150);
+    }
+    if n.spaced_words > 0 {
+        signals.add("spaced_letters", CUE_OBFUSCATION + 4, 200);
     }
 }
 

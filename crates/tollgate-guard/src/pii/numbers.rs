@@ -11,6 +11,20 @@ use super::context::{
 
 const SEPS: &[char] = &['-', '.', ' ', '/'];
 
+/// Words that make a bare digit run a card number even next to "order" or "transaction".
+const CARD_CONTEXT: &[&str] = &[
+    "card",
+    "visa",
+    "mastercard",
+    "amex",
+    "credit",
+    "debit",
+    "cc ",
+    "tarjeta",
+    "carte",
+    "karte",
+];
+
 fn bounded_number(hay: &str, start: usize, end: usize) -> bool {
     let before = prev_char(hay, start);
     !is_word(before)
@@ -28,7 +42,13 @@ fn not_an_identifier(hay: &str, start: usize) -> bool {
 
 /// `+CC ...`: the plus sign is a strong signal, so only the digit count and shape are checked.
 pub(crate) fn phone_international(hay: &str, start: usize, end: usize) -> Option<(usize, usize)> {
-    let value = hay.get(start..end)?;
+    let mut end = end;
+    let mut value = hay.get(start..end)?;
+    // `(+34 612 345 678)`: the closing parenthesis belongs to the sentence.
+    if value.ends_with(')') && value.matches('(').count() < value.matches(')').count() {
+        end -= 1;
+        value = hay.get(start..end)?;
+    }
     let digits = digits_of(value).len();
     let balanced = value.matches('(').count() == value.matches(')').count();
     let doubled = value.contains("  ") || value.contains("--") || value.contains("..");
@@ -117,9 +137,10 @@ pub(crate) fn card(hay: &str, start: usize, end: usize) -> Option<(usize, usize)
     }
     if sep.is_none() {
         let window = left_window(hay, start, 24);
+        let card_word = has_word(&window, CARD_CONTEXT);
         let ok = value.len() >= 13
             && !is_word(next_char(hay, end))
-            && !has_word(&window, NOT_PERSONAL_CONTEXT);
+            && (card_word || !has_word(&window, NOT_PERSONAL_CONTEXT));
         let digits = digits_of(value);
         return (ok && luhn_ok(&digits) && card_brand_ok(&digits)).then_some((start, end));
     }

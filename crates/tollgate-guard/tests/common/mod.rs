@@ -1,14 +1,25 @@
 //! Shared settings and sample values for the integration tests.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
 use tollgate_guard::{Guard, GuardSettings, InjectionMode, PiiMode};
 
+/// Guards are compiled once per (mode, reversible) and shared, as the gateway does.
 pub fn guard_with(mode: PiiMode, reversible: bool) -> Guard {
-    let mut settings = GuardSettings::default();
-    settings.pii.mode = mode;
-    settings.pii.reversible = reversible;
-    settings.injection.mode = InjectionMode::Log;
-    Guard::new(settings).unwrap()
+    static CACHE: LazyLock<Mutex<HashMap<(PiiMode, bool), Guard>>> = LazyLock::new(Mutex::default);
+    let mut cache = CACHE.lock().unwrap();
+    cache
+        .entry((mode, reversible))
+        .or_insert_with(|| {
+            let mut settings = GuardSettings::default();
+            settings.pii.mode = mode;
+            settings.pii.reversible = reversible;
+            settings.injection.mode = InjectionMode::Log;
+            Guard::new(settings).unwrap()
+        })
+        .clone()
 }
 
 pub const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\nMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\nNMoSfm76oqFvAp8Gy0iz5sxjZmSnXyCdPEovGhLa0VzMaQ8s+CLOyS56YyCFGeJZ\n-----END PRIVATE KEY-----";

@@ -130,6 +130,10 @@ impl Provider for AnthropicProvider {
         self.spec.kind
     }
 
+    fn base_url(&self) -> &str {
+        &self.spec.base_url
+    }
+
     async fn chat(
         &self,
         request: &ChatRequest,

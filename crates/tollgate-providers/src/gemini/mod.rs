@@ -102,6 +102,10 @@ impl Provider for GeminiProvider {
         self.spec.kind
     }
 
+    fn base_url(&self) -> &str {
+        &self.spec.base_url
+    }
+
     async fn chat(
         &self,
         request: &ChatRequest,

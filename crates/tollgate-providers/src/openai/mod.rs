@@ -185,6 +185,10 @@ impl Provider for OpenAiProvider {
         self.spec.kind
     }
 
+    fn base_url(&self) -> &str {
+        &self.spec.base_url
+    }
+
     async fn chat(
         &self,
         request: &ChatRequest,

@@ -6,17 +6,29 @@ use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 use tollgate_types::{Dialect, GatewayError};
 
+use crate::accounting::{self, CallRecord};
 use crate::dialect::openai;
+use crate::handlers::chat::authorize_model;
 use crate::request_id::request_id;
 use crate::respond::{self, GatewayHeaders};
 use crate::state::AppState;
 
 pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let mut gateway_headers = GatewayHeaders::new(request_id(&headers));
-    match serve(&state, &headers, body, &mut gateway_headers).await {
+    let mut record = None;
+    let response = match serve(&state, &headers, body, &mut gateway_headers, &mut record).await {
         Ok(response) => response,
-        Err(error) => respond::error(Dialect::OpenAi, &error, &gateway_headers),
+        Err(error) => {
+            if let Some(record) = record.as_mut() {
+                record.fail(&error);
+            }
+            respond::error(Dialect::OpenAi, &error, &gateway_headers)
+        }
+    };
+    if let Some(record) = record {
+        accounting::record(&state, record);
     }
+    response
 }
 
 async fn serve(
@@ -24,19 +36,31 @@ async fn serve(
     headers: &HeaderMap,
     body: Body,
     gateway_headers: &mut GatewayHeaders,
+    record: &mut Option<CallRecord>,
 ) -> Result<Response, GatewayError> {
     let body = crate::body::read_limited(body, state.limits().max_body_bytes).await?;
-    let principal = state.auth().authenticate(headers)?;
+    let principal = state.auth().authenticate(headers).await?;
+    let call = record.insert(CallRecord::new(&gateway_headers.request_id, &principal));
     let request = openai::parse_embedding_request(&body)?;
-    let route = state
-        .router()
-        .resolve(&request.model)
-        .filter(|route| principal.may_use_model(&route.name))
-        .ok_or_else(|| GatewayError::model_not_found(&request.model))?;
-    let routed = state.router().embed(&route, &request).await?;
+    call.requested_model = request.model.clone();
+    call.end_user = request.user.clone();
+    let route = authorize_model(state, &principal, &request.model)?;
+    let routed = match state.router().embed(&route, &request).await {
+        Ok(routed) => routed,
+        Err(failure) => {
+            call.attempts(&failure.attempts);
+            return Err(failure.error);
+        }
+    };
+    call.attempts(&routed.attempts);
+    call.provider = Some(routed.provider.clone());
+    let cost = accounting::settle(&routed.value.usage, None, routed.price.as_deref());
+    call.usage = routed.value.usage;
+    call.cost = cost;
     gateway_headers.provider = Some(routed.provider);
     gateway_headers.deployment = Some(routed.deployment);
     gateway_headers.attempts = Some(routed.attempts.len());
+    gateway_headers.cost = cost;
     let body =
         openai::render_embedding_response(&routed.value, request.encoding_format, &request.model);
     Ok(respond::json(StatusCode::OK, body, gateway_headers))

@@ -36,7 +36,7 @@ fn model_object(id: &str) -> ModelObject<'_> {
 
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let gateway_headers = GatewayHeaders::new(request_id(&headers));
-    let principal = match state.auth().authenticate(&headers) {
+    let principal = match state.auth().authenticate(&headers).await {
         Ok(principal) => principal,
         Err(error) => return respond::error(Dialect::OpenAi, &error, &gateway_headers),
     };
@@ -59,7 +59,7 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> Response {
     let gateway_headers = GatewayHeaders::new(request_id(&headers));
-    let principal = match state.auth().authenticate(&headers) {
+    let principal = match state.auth().authenticate(&headers).await {
         Ok(principal) => principal,
         Err(error) => return respond::error(Dialect::OpenAi, &error, &gateway_headers),
     };

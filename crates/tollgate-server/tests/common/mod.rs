@@ -13,14 +13,22 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tollgate_mock::{MockOptions, MockServer};
+use tollgate_pricing::{ModelPrice, PriceResolver, host_hint_for_base_url};
 use tollgate_providers::{Provider, ProviderKind, ProviderSpec, Target, UpstreamClient};
 use tollgate_router::{Deployment, ModelKind, ModelRoute, Router, Strategy};
 use tollgate_server::{AppState, Auth, ServerLimits, build_app};
+use tollgate_store::{
+    PageRequest, SpendRecord, SpendWriter, SpendWriterConfig, Timestamp, UsageFilter,
+};
 
 pub const MASTER_KEY: &str = "tg-test-master";
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub struct Gateway {
+    /// The gateway's system of record (SQLite in a temp dir).
+    pub store: tollgate_store::DynStore,
+    /// The batched spend-log writer the gateway records through.
+    pub writer: SpendWriter,
     pub base: String,
     pub mock: MockServer,
     client: Client<HttpConnector, Full<Bytes>>,
@@ -111,13 +119,29 @@ pub async fn start_with(options: MockOptions) -> Gateway {
             )
         })
         .collect();
+    // Priced as the binary's wiring does: the catalog, and the built-in mock at zero.
+    let pricer = Arc::new(PriceResolver::with_embedded_catalog());
+    let price = |provider: &Arc<dyn Provider>, model: &str| {
+        if provider.kind() == ProviderKind::Mock {
+            return Some(Arc::new(ModelPrice::free()));
+        }
+        pricer.resolve(
+            provider.kind().as_str(),
+            host_hint_for_base_url(provider.base_url()),
+            model,
+            None,
+        )
+    };
     let route = |name: &str, provider: &str, model: &str, kind: ModelKind| ModelRoute {
         name: name.into(),
         kind,
-        deployments: vec![Deployment::new(
-            providers[provider].clone(),
-            Target::new(model, Duration::from_secs(10)),
-        )],
+        deployments: vec![
+            Deployment::new(
+                providers[provider].clone(),
+                Target::new(model, Duration::from_secs(10)),
+            )
+            .with_price(price(&providers[provider], model)),
+        ],
         retries: 0,
         fallbacks: vec![],
         strategy: Strategy::Weighted,
@@ -160,26 +184,37 @@ pub async fn start_with(options: MockOptions) -> Gateway {
         route("hanging-upstream", "fake-openai", "hang", ModelKind::Chat),
         route("cut-upstream", "fake-openai", "cut-stream", ModelKind::Chat),
     ]);
-    let router = Router::new(providers, routes, true, Duration::from_secs(10));
+    let router =
+        Router::new(providers, routes, true, Duration::from_secs(10)).with_pricer(pricer.clone());
 
     let data_dir = TempDir::new();
     let store = tollgate_store::open(&format!("sqlite://{}/t.db", data_dir.0.display()))
         .await
         .expect("store opens");
+    let writer = SpendWriter::start(
+        store.clone(),
+        SpendWriterConfig {
+            flush_interval: Duration::from_millis(10),
+            ..SpendWriterConfig::default()
+        },
+    );
     let state = AppState::new(
         router,
-        Auth::from_master_key_hash(tollgate_server::auth::hash_key(MASTER_KEY)),
-        store,
+        Auth::new(tollgate_server::auth::hash_key(MASTER_KEY), store.clone()),
+        store.clone(),
         ServerLimits {
             max_body_bytes: MAX_BODY_BYTES,
         },
-    );
+    )
+    .with_spend_writer(writer.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
         axum::serve(listener, build_app(state)).await.ok();
     });
     Gateway {
+        store,
+        writer,
         base: format!("http://{address}"),
         mock,
         client: Client::builder(TokioExecutor::new()).build_http(),
@@ -188,6 +223,42 @@ pub async fn start_with(options: MockOptions) -> Gateway {
 }
 
 impl Gateway {
+    /// Every spend-log row, oldest first, once the writer has flushed `expected` rows in total
+    /// (rows are written off the request path, a few milliseconds later).
+    pub async fn spend_rows(&self, expected: usize) -> Vec<SpendRecord> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let filter = UsageFilter {
+                org_id: None,
+                team_id: None,
+                user_id: None,
+                key_id: None,
+                model: None,
+                from: Timestamp(0),
+                to: Timestamp::now().saturating_add(Duration::from_secs(60)),
+            };
+            let mut rows = Vec::new();
+            let mut after = None;
+            loop {
+                let page = self
+                    .store
+                    .spend_log(&filter, &PageRequest { limit: 1000, after })
+                    .await
+                    .unwrap();
+                rows.extend(page.items);
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            if rows.len() >= expected || std::time::Instant::now() > deadline {
+                rows.reverse();
+                return rows;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// POST with the master key as a Bearer token.
     pub async fn post(&self, path: &str, body: impl Into<Bytes>) -> Reply {
         self.send(
