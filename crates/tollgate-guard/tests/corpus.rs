@@ -94,6 +94,8 @@ fn corpus_precision_and_recall() {
     let mut per_entity: BTreeMap<String, Counts> = BTreeMap::new();
     let mut errors = Vec::new();
     let (mut inj_tp, mut inj_fn, mut inj_fp, mut inj_tn) = (0u32, 0u32, 0u32, 0u32);
+    // Per corpus file: [attacks caught, attacks, benign flagged, benign].
+    let mut per_file: BTreeMap<String, [u32; 4]> = BTreeMap::new();
     for (at, case) in &cases {
         let mut expected = case.labels.clone();
         expected.sort();
@@ -128,6 +130,16 @@ fn corpus_precision_and_recall() {
         }
         let report = guard.injection_report(&case.text);
         let flagged = report.score_permille >= threshold;
+        let file = per_file
+            .entry(at.split(':').next().unwrap_or("").to_owned())
+            .or_default();
+        if case.injection {
+            file[0] += u32::from(flagged);
+            file[1] += 1;
+        } else {
+            file[2] += u32::from(flagged);
+            file[3] += 1;
+        }
         match (case.injection, flagged) {
             (true, true) => inj_tp += 1,
             (true, false) => {
@@ -190,6 +202,15 @@ fn corpus_precision_and_recall() {
         inj_fp + inj_tn
     )
     .unwrap();
+    writeln!(table, "\n| file | attacks caught | benign flagged |").unwrap();
+    writeln!(table, "|---|---:|---:|").unwrap();
+    for (file, [caught, attacks, flagged, benign]) in &per_file {
+        writeln!(
+            table,
+            "| {file} | {caught}/{attacks} | {flagged}/{benign} |"
+        )
+        .unwrap();
+    }
     writeln!(table, "\nFloors asserted: all-PII precision and recall >= 0.95; per entity (>= 5 labels) >= 0.90; injection recall >= 0.85 at FPR <= 0.03.").unwrap();
     println!("{table}");
     for e in &errors {

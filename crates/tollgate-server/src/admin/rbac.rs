@@ -16,7 +16,7 @@
 //! grants `team_admin` and `member` (not `viewer`, which reads the whole org). Usage and lists are
 //! narrowed to the caller's tenant ([`narrow`]).
 
-use tollgate_store::{ApiKey, Role};
+use tollgate_store::{ApiKey, Organization, Role, Team, User};
 
 /// The caller as the policy sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +85,38 @@ pub enum Object<'a> {
         id: &'a str,
         role: Role,
     },
+}
+
+impl<'a> Object<'a> {
+    pub fn org(org: &'a Organization) -> Object<'a> {
+        Object::Org { id: &org.id }
+    }
+
+    pub fn team(team: &'a Team) -> Object<'a> {
+        Object::Team {
+            org: &team.org_id,
+            id: &team.id,
+        }
+    }
+
+    pub fn user(user: &'a User) -> Object<'a> {
+        Object::User {
+            org: &user.org_id,
+            team: user.team_id.as_deref(),
+            id: &user.id,
+            role: user.role,
+        }
+    }
+
+    pub fn key(key: &'a ApiKey) -> Object<'a> {
+        Object::Key {
+            org: key.org_id.as_deref(),
+            team: key.team_id.as_deref(),
+            user: key.user_id.as_deref(),
+            id: &key.id,
+            role: key.role,
+        }
+    }
 }
 
 /// Where a new object is created.

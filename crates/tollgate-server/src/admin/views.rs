@@ -1,0 +1,224 @@
+//! What the admin API answers: its own response types, built from the store's, so the wire format
+//! is written down (and documented in the OpenAPI schema) in one place. Times are RFC 3339 UTC,
+//! money a decimal string with nine places, and a key never carries its secret or hash except
+//! in [`CreatedKeyView`], answered once by create and rotate.
+
+use serde::Serialize;
+use tollgate_store::{ApiKey, CreatedKey, KeyStatus, Organization, Team, Timestamp, User};
+use utoipa::ToSchema;
+
+use crate::admin::time;
+
+/// Documentation-only mirrors of the store's enums, so the schema lists their values.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum RoleValue {
+    Admin,
+    OrgAdmin,
+    TeamAdmin,
+    Member,
+    Viewer,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum BudgetPeriodValue {
+    /// A lifetime budget (the default).
+    None,
+    Daily,
+    Weekly,
+    Monthly,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum KeyStatusValue {
+    Active,
+    Revoked,
+    Expired,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgView {
+    pub id: String,
+    pub name: String,
+    /// Pricing tier (decides the platform fee on credit purchases).
+    pub tier: String,
+    #[schema(example = "2026-01-31T12:00:00.000Z")]
+    pub created_at: String,
+}
+
+impl From<&Organization> for OrgView {
+    fn from(org: &Organization) -> OrgView {
+        OrgView {
+            id: org.id.clone(),
+            name: org.name.clone(),
+            tier: org.tier.clone(),
+            created_at: time::format(org.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamView {
+    pub id: String,
+    pub org_id: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+impl From<&Team> for TeamView {
+    fn from(team: &Team) -> TeamView {
+        TeamView {
+            id: team.id.clone(),
+            org_id: team.org_id.clone(),
+            name: team.name.clone(),
+            created_at: time::format(team.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub org_id: String,
+    pub team_id: Option<String>,
+    pub email: String,
+    pub name: Option<String>,
+    #[schema(value_type = RoleValue)]
+    pub role: &'static str,
+    pub created_at: String,
+}
+
+impl From<&User> for UserView {
+    fn from(user: &User) -> UserView {
+        UserView {
+            id: user.id.clone(),
+            org_id: user.org_id.clone(),
+            team_id: user.team_id.clone(),
+            email: user.email.clone(),
+            name: user.name.clone(),
+            role: user.role.as_str(),
+            created_at: time::format(user.created_at),
+        }
+    }
+}
+
+/// A virtual key without its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyView {
+    pub id: String,
+    pub name: String,
+    /// The first characters of the secret (`tg-ab12cd3`), to tell keys apart.
+    pub prefix: String,
+    pub org_id: Option<String>,
+    pub team_id: Option<String>,
+    pub user_id: Option<String>,
+    #[schema(value_type = RoleValue)]
+    pub role: &'static str,
+    /// Public model names the key may call; `null` allows every model.
+    pub models: Option<Vec<String>>,
+    pub rpm_limit: Option<u32>,
+    pub tpm_limit: Option<u64>,
+    pub max_parallel: Option<u32>,
+    /// The budget as a decimal string; `null` for none.
+    #[schema(example = "12.500000000")]
+    pub budget_usd: Option<String>,
+    #[schema(value_type = Option<BudgetPeriodValue>)]
+    pub budget_period: Option<&'static str>,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+    /// Whether the key may be used now.
+    #[schema(value_type = KeyStatusValue)]
+    pub status: &'static str,
+    /// A JSON object; its `tags` (strings) are copied to spend-log rows.
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_used_at: Option<String>,
+    /// Settled spend, a decimal string.
+    #[schema(example = "0.001230000")]
+    pub spend_usd: String,
+}
+
+impl From<&ApiKey> for KeyView {
+    fn from(key: &ApiKey) -> KeyView {
+        let status = match key.status_at(Timestamp::now()) {
+            KeyStatus::Revoked => "revoked",
+            KeyStatus::Expired => "expired",
+            KeyStatus::Active | KeyStatus::Rotated => "active",
+        };
+        KeyView {
+            id: key.id.clone(),
+            name: key.name.clone(),
+            prefix: key.prefix.clone(),
+            org_id: key.org_id.clone(),
+            team_id: key.team_id.clone(),
+            user_id: key.user_id.clone(),
+            role: key.role.as_str(),
+            models: key.models.clone(),
+            rpm_limit: key.rpm_limit,
+            tpm_limit: key.tpm_limit,
+            max_parallel: key.max_parallel,
+            budget_usd: key.budget.map(|budget| budget.amount.to_string()),
+            budget_period: key.budget.map(|budget| budget.period.as_str()),
+            expires_at: key.expires_at.map(time::format),
+            revoked_at: key.revoked_at.map(time::format),
+            status,
+            metadata: key.metadata.clone(),
+            created_at: time::format(key.created_at),
+            updated_at: time::format(key.updated_at),
+            last_used_at: key.last_used_at.map(time::format),
+            spend_usd: key.spend.to_string(),
+        }
+    }
+}
+
+/// A key with its secret: answered once, by create and rotate. Store the secret now; only its
+/// SHA-256 is kept.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKeyView {
+    /// The secret (`tg-…`).
+    #[schema(example = "tg-3kZq9V0aL1xYw2uT8sR7pQ6oN5mM4lK3jJ2iH1gG")]
+    pub key: String,
+    #[serde(flatten)]
+    pub view: KeyView,
+}
+
+impl From<&CreatedKey> for CreatedKeyView {
+    fn from(created: &CreatedKey) -> CreatedKeyView {
+        CreatedKeyView {
+            key: created.secret.clone(),
+            view: KeyView::from(&created.key),
+        }
+    }
+}
+
+/// One page of a list: pass `next` as `after` for the following page (`null` on the last).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgList {
+    pub data: Vec<OrgView>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamList {
+    pub data: Vec<TeamView>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    pub data: Vec<UserView>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyList {
+    pub data: Vec<KeyView>,
+    pub next: Option<String>,
+}
