@@ -23,6 +23,7 @@ use tollgate_pricing::{ModelPrice, PriceResolver, host_hint_for_base_url};
 use tollgate_providers::{ChatReply, ChatStream, Provider, Target};
 use tollgate_types::{
     ChatRequest, EmbeddingRequest, EmbeddingResponse, ErrorKind, ErrorSource, GatewayError,
+    StreamEvent,
 };
 
 pub use attempt::{Attempt, RouteFailure};
@@ -184,7 +185,10 @@ impl Router {
         self.run(route, ModelKind::Chat, |deployment| {
             let provider = deployment.provider.clone();
             let target = deployment.target.clone();
-            async move { provider.chat_stream(request, &target).await }
+            async move {
+                let stream = provider.chat_stream(request, &target).await?;
+                first_event_or_failure(stream).await
+            }
         })
         .await
     }
@@ -305,6 +309,23 @@ impl Router {
             )
         });
         Err(RouteFailure { error, attempts })
+    }
+}
+
+/// Waits for the stream's first event: an upstream that accepted the call and then failed before
+/// saying anything is a failed attempt (the caller has seen nothing, so another deployment can
+/// still answer). Otherwise the event is put back in front of the rest.
+async fn first_event_or_failure(mut stream: ChatStream) -> Result<ChatStream, GatewayError> {
+    use futures_util::StreamExt;
+    match stream.next().await {
+        Some(StreamEvent::Error(error)) => Err(error),
+        Some(first) => Ok(Box::pin(
+            futures_util::stream::once(async { first }).chain(stream),
+        )),
+        None => Err(GatewayError::upstream(
+            ErrorKind::UpstreamError,
+            "The upstream ended the stream without sending anything.",
+        )),
     }
 }
 

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use tollgate_providers::{ChatReply, ChatStream, Provider, ProviderKind, Target};
 use tollgate_types::{
-    ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ErrorKind, GatewayError, Usage,
+    ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ErrorKind, GatewayError,
+    StreamEvent, Usage,
 };
 
 use crate::{Backoff, CooldownPolicy, Deployment, ModelKind, ModelRoute, Router, Strategy};
@@ -59,8 +60,18 @@ impl Provider for Scripted {
         }))
     }
 
+    /// Accepts the call (2xx), then fails before the first event for the first `failures` calls.
     async fn chat_stream(&self, _: &ChatRequest, _: &Target) -> Result<ChatStream, GatewayError> {
-        Ok(Box::pin(futures_util::stream::empty()))
+        let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        let first = if call < self.failures {
+            StreamEvent::Error(self.error.clone())
+        } else {
+            StreamEvent::TextDelta {
+                choice: 0,
+                text: self.name.clone(),
+            }
+        };
+        Ok(Box::pin(futures_util::stream::iter([first])))
     }
 
     async fn embed(
@@ -305,4 +316,30 @@ async fn a_single_deployment_is_retried_after_a_backoff() {
     assert_eq!(routed.attempts.len(), 3);
     assert_eq!(routed.attempts[0].status, 502);
     assert_eq!(routed.attempts[2].status, 200);
+}
+
+#[tokio::test]
+async fn a_stream_that_fails_before_its_first_event_falls_back_transparently() {
+    use futures_util::StreamExt;
+    let flaky = Scripted::new("flaky", 1, server_error());
+    let good = Scripted::new("good", 0, server_error());
+    let r = router(
+        &[&flaky, &good],
+        vec![
+            route("m", &[&flaky], 0, &["f"]),
+            route("f", &[&good], 0, &[]),
+        ],
+    );
+    let m = r.resolve("m").unwrap();
+    let routed = r.chat_stream(&m, &ChatRequest::default()).await.unwrap();
+    assert_eq!(routed.provider, "good");
+    assert_eq!(routed.attempts.len(), 2);
+    let events: Vec<StreamEvent> = routed.value.collect().await;
+    assert_eq!(
+        events,
+        vec![StreamEvent::TextDelta {
+            choice: 0,
+            text: "good".into()
+        }]
+    );
 }

@@ -7,6 +7,10 @@ use clap::{Parser, Subcommand};
 
 use crate::{logging, serve, wiring};
 
+// Declared here rather than in main.rs so the keys CLI stays one file beside this one.
+#[path = "keys_cli.rs"]
+mod keys_cli;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "tollgate",
@@ -39,6 +43,12 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Create, list and revoke virtual keys in the store (works with or without a running
+    /// server).
+    Keys {
+        #[command(subcommand)]
+        command: keys_cli::KeysCommand,
     },
     /// Apply pending storage migrations, then exit.
     Migrate {
@@ -96,6 +106,7 @@ pub async fn run(cli: Cli) -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Keys { command } => keys_cli::run(command).await,
         Command::Migrate { config } => {
             logging::init("text");
             let Some(config) = load_config(config.as_deref()) else {
@@ -116,7 +127,7 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 /// The config from a file, or the zero-config defaults from the environment.
-fn load_config(path: Option<&std::path::Path>) -> Option<tollgate_config::Config> {
+pub(crate) fn load_config(path: Option<&std::path::Path>) -> Option<tollgate_config::Config> {
     match path {
         None => Some(tollgate_config::Config::from_env(&|name| {
             std::env::var(name).ok()

@@ -18,10 +18,7 @@ pub struct Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = AdminError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Caller, AdminError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, AdminError> {
         let actor = match state.auth().authenticate(&parts.headers).await? {
             Principal::Master => Actor::master(),
             Principal::Key(key) => Actor::from_key(&key),

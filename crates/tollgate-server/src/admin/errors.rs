@@ -128,7 +128,9 @@ impl From<StoreError> for AdminError {
     fn from(error: StoreError) -> AdminError {
         match error {
             // The store's own messages for these are written for callers (no SQL in them).
-            StoreError::NotFound { entity, id } => AdminError::not_found(format!("{entity} `{id}`")),
+            StoreError::NotFound { entity, id } => {
+                AdminError::not_found(format!("{entity} `{id}`"))
+            }
             StoreError::Conflict(message) => AdminError::conflict(message),
             StoreError::Invalid(message) => AdminError::bad_request(message),
             other => {

@@ -29,6 +29,11 @@ pub fn usd(field: &str, text: &str) -> Result<NanoUsd, AdminError> {
             ),
         ));
     }
+    // Ten digits hold every amount an i64 of nano-dollars can (about 9.2 billion dollars); the
+    // check also keeps huge inputs away from the decimal arithmetic.
+    if whole.trim_start_matches('0').len() > 10 {
+        return Err(AdminError::field(field, "is too large"));
+    }
     if fraction.len() > 9 {
         return Err(AdminError::field(
             field,
@@ -83,11 +88,13 @@ pub fn role(field: &str, text: &str) -> Result<Role, AdminError> {
 /// A time in the future: an RFC 3339 string, or a whole number of unix seconds.
 pub fn future_time(field: &str, value: &Value, now: Timestamp) -> Result<Timestamp, AdminError> {
     let at = match value {
-        Value::String(text) => time::parse(text).map_err(|problem| AdminError::field(field, problem))?,
+        Value::String(text) => {
+            time::parse(text).map_err(|problem| AdminError::field(field, problem))?
+        }
         Value::Number(number) => {
-            let seconds = number.as_i64().ok_or_else(|| {
-                AdminError::field(field, "unix seconds must be a whole number")
-            })?;
+            let seconds = number
+                .as_i64()
+                .ok_or_else(|| AdminError::field(field, "unix seconds must be a whole number"))?;
             time::from_unix_seconds(seconds).map_err(|problem| AdminError::field(field, problem))?
         }
         _ => {
@@ -167,7 +174,10 @@ pub fn optional_text(field: &str, value: Option<String>) -> Result<Option<String
 }
 
 /// A limit that, when set, is at least 1 (a limit of zero would silently disable the key).
-pub fn positive<T: PartialEq + Default + Copy>(field: &str, value: Option<T>) -> Result<Option<T>, AdminError> {
+pub fn positive<T: PartialEq + Default + Copy>(
+    field: &str,
+    value: Option<T>,
+) -> Result<Option<T>, AdminError> {
     match value {
         Some(value) if value == T::default() => Err(AdminError::field(
             field,
@@ -187,7 +197,19 @@ mod tests {
         assert_eq!(usd("b", "0.000000001").unwrap(), NanoUsd(1));
         assert_eq!(usd("b", "7").unwrap(), NanoUsd(7_000_000_000));
         assert_eq!(usd("b", " 0.1 ").unwrap(), NanoUsd(100_000_000));
-        for bad in ["", "-1", "-0.5", "1e3", "12.", ".5", "1,5", "+1", "0.0000000001", "NaN", "1 2"] {
+        for bad in [
+            "",
+            "-1",
+            "-0.5",
+            "1e3",
+            "12.",
+            ".5",
+            "1,5",
+            "+1",
+            "0.0000000001",
+            "NaN",
+            "1 2",
+        ] {
             let error = usd("budget_usd", bad).unwrap_err();
             assert_eq!(error.param.as_deref(), Some("budget_usd"), "{bad:?}");
         }
@@ -206,7 +228,10 @@ mod tests {
             BudgetPeriod::Monthly
         );
         assert_eq!(
-            budget(Some("5"), Some("yearly")).unwrap_err().param.as_deref(),
+            budget(Some("5"), Some("yearly"))
+                .unwrap_err()
+                .param
+                .as_deref(),
             Some("budget_period")
         );
         assert_eq!(

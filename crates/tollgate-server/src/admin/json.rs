@@ -58,22 +58,21 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AdminError> {
     Ok(value)
 }
 
-/// The field a serde error is about: its path, or for `unknown field`/`missing field` at the
-/// top level, the name in backticks.
+/// The field a serde error is about: its path (which already ends with an unknown field's
+/// name), plus the name in backticks for a missing field (whose path is its parent's).
 fn field_name(path: &str, message: &str) -> Option<String> {
-    let named = || {
+    let top = matches!(path, "." | "");
+    if message.starts_with("missing field") {
         let start = message.find('`')? + 1;
         let end = start + message[start..].find('`')?;
-        Some(message[start..end].to_string())
-    };
-    let is_about_a_name =
-        message.starts_with("unknown field") || message.starts_with("missing field");
-    match (path, is_about_a_name) {
-        ("." | "", true) => named(),
-        ("." | "", false) => None,
-        (path, true) => named().map(|name| format!("{path}.{name}")),
-        (path, false) => Some(path.to_string()),
+        let name = &message[start..end];
+        return Some(if top {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        });
     }
+    (!top).then(|| path.to_string())
 }
 
 /// serde_json appends ` at line 1 column 42`: useless to a caller who sent one line.
@@ -152,7 +151,10 @@ mod tests {
     fn errors_name_the_field() {
         let error = parse::<Body>(br#"{"name":"a","budget_usd":12.5}"#).unwrap_err();
         assert_eq!(error.param.as_deref(), Some("budget_usd"));
-        assert!(error.message.starts_with("budget_usd: invalid type"), "{error}");
+        assert!(
+            error.message.starts_with("budget_usd: invalid type"),
+            "{error}"
+        );
         assert!(!error.message.contains("line 1"), "{error}");
 
         let error = parse::<Body>(br#"{"name":"a","colour":"red"}"#).unwrap_err();

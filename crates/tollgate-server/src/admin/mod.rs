@@ -1,10 +1,74 @@
-//! STUB — the admin API under `/admin/v1`, being written. Replace this folder.
+//! The admin API under `/admin/v1` (design.md §2, §4.2): tenants, virtual keys and usage.
+//!
+//! | method and path | what |
+//! |---|---|
+//! | `POST/GET /admin/v1/organizations`, `GET/PATCH/DELETE …/{id}` | organizations |
+//! | `POST/GET /admin/v1/teams`, `GET/PATCH/DELETE …/{id}` | teams (`org_id`) |
+//! | `POST/GET /admin/v1/users`, `GET/PATCH/DELETE …/{id}` | users (`org_id`, `team_id`, `email`, `role`) |
+//! | `POST/GET /admin/v1/keys`, `GET/PATCH/DELETE …/{id}` | virtual keys (`DELETE` revokes) |
+//! | `POST /admin/v1/keys/{id}/rotate`, `…/revoke`, `…/expire` | key lifecycle |
+//! | `GET /admin/v1/usage`, `GET /admin/v1/spend/logs` | usage buckets, spend-log rows |
+//! | `GET /admin/v1/openapi.json` | this API's OpenAPI document (public) |
+//!
+//! Each handler authenticates the caller ([`caller::Caller`]), loads the object, asks the pure
+//! policy ([`rbac`]) and only then acts; answers are the admin module's own types ([`views`]),
+//! errors `{"error":{"message","type","code","param"}}` ([`errors`]). Every key mutation clears
+//! the auth cache, so revocation takes effect on the very next request.
+
+pub mod caller;
+pub mod errors;
+pub mod fields;
+pub mod json;
+pub mod key_requests;
+pub mod keys;
+pub mod openapi;
+pub mod orgs;
+pub mod placement;
+pub mod rbac;
+pub mod teams;
+pub mod time;
+pub mod usage;
+pub mod users;
+pub mod views;
 
 use axum::Router;
+use axum::routing::{get, post};
 
 use crate::state::AppState;
+
+pub use key_requests::CreateKeyRequest;
+pub use views::{CreatedKeyView, KeyView};
 
 /// Routes of the admin API, mounted at the root by `build_app`.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/admin/v1/openapi.json", get(openapi::document))
+        .route(
+            "/admin/v1/organizations",
+            post(orgs::create).get(orgs::list),
+        )
+        .route(
+            "/admin/v1/organizations/{id}",
+            get(orgs::get).patch(orgs::update).delete(orgs::delete),
+        )
+        .route("/admin/v1/teams", post(teams::create).get(teams::list))
+        .route(
+            "/admin/v1/teams/{id}",
+            get(teams::get).patch(teams::update).delete(teams::delete),
+        )
+        .route("/admin/v1/users", post(users::create).get(users::list))
+        .route(
+            "/admin/v1/users/{id}",
+            get(users::get).patch(users::update).delete(users::delete),
+        )
+        .route("/admin/v1/keys", post(keys::create).get(keys::list))
+        .route(
+            "/admin/v1/keys/{id}",
+            get(keys::get).patch(keys::update).delete(keys::delete),
+        )
+        .route("/admin/v1/keys/{id}/rotate", post(keys::rotate))
+        .route("/admin/v1/keys/{id}/revoke", post(keys::revoke))
+        .route("/admin/v1/keys/{id}/expire", post(keys::expire))
+        .route("/admin/v1/usage", get(usage::usage))
+        .route("/admin/v1/spend/logs", get(usage::spend_logs))
 }

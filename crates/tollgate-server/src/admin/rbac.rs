@@ -125,7 +125,10 @@ pub enum Parent<'a> {
     /// No organization (organizations themselves, and keys owned by nobody).
     Gateway,
     Org(&'a str),
-    Team { org: &'a str, id: &'a str },
+    Team {
+        org: &'a str,
+        id: &'a str,
+    },
 }
 
 /// What is created.
@@ -333,9 +336,7 @@ fn relation(actor: &Actor, object: Object<'_>) -> Relation {
             match object {
                 Object::Org { id } => ancestor(id == own_org),
                 Object::Team { org, id } => ancestor(org == own_org && id == own_team),
-                Object::User { org, team, .. } => {
-                    inside(org == own_org && team == Some(own_team))
-                }
+                Object::User { org, team, .. } => inside(org == own_org && team == Some(own_team)),
                 Object::Key { org, team, .. } => {
                     inside(org == Some(own_org) && team == Some(own_team))
                 }

@@ -171,15 +171,27 @@ mod tests {
     #[test]
     fn parses_utc_offsets_fractions_and_unix_seconds() {
         assert_eq!(parse("1970-01-01T00:00:00Z"), Ok(Timestamp(0)));
-        assert_eq!(parse("2024-02-29T23:59:59Z"), Ok(Timestamp(1_709_251_199_000)));
+        assert_eq!(
+            parse("2024-02-29T23:59:59Z"),
+            Ok(Timestamp(1_709_251_199_000))
+        );
         assert_eq!(
             parse("2024-02-29T23:59:59.123456Z"),
             Ok(Timestamp(1_709_251_199_123))
         );
-        assert_eq!(parse("2024-03-01T01:59:59+02:00"), Ok(Timestamp(1_709_251_199_000)));
-        assert_eq!(parse("2024-02-29T22:59:59-01:00"), Ok(Timestamp(1_709_251_199_000)));
+        assert_eq!(
+            parse("2024-03-01T01:59:59+02:00"),
+            Ok(Timestamp(1_709_251_199_000))
+        );
+        assert_eq!(
+            parse("2024-02-29T22:59:59-01:00"),
+            Ok(Timestamp(1_709_251_199_000))
+        );
         assert_eq!(parse("1709251199"), Ok(Timestamp(1_709_251_199_000)));
-        assert_eq!(parse("2024-02-29t23:59:59.5z"), Ok(Timestamp(1_709_251_199_500)));
+        assert_eq!(
+            parse("2024-02-29t23:59:59.5z"),
+            Ok(Timestamp(1_709_251_199_500))
+        );
     }
 
     #[test]
@@ -205,7 +217,10 @@ mod tests {
     #[test]
     fn formats_in_one_form_and_round_trips() {
         assert_eq!(format(Timestamp(0)), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format(Timestamp(1_709_251_199_123)), "2024-02-29T23:59:59.123Z");
+        assert_eq!(
+            format(Timestamp(1_709_251_199_123)),
+            "2024-02-29T23:59:59.123Z"
+        );
         for millis in [0, 951_782_400_000, 1_709_251_199_999, 4_102_444_800_000] {
             assert_eq!(parse(&format(Timestamp(millis))), Ok(Timestamp(millis)));
         }

@@ -5,9 +5,11 @@ use super::*;
 use Action::{Read, Write};
 use Denied::{Forbidden, NotFound};
 
-const OK: Result<(), Denied> = Ok(());
-const HIDDEN: Result<(), Denied> = Err(NotFound);
-const DENIED: Result<(), Denied> = Err(Forbidden);
+type Outcome = Result<(), Denied>;
+
+const OK: Outcome = Ok(());
+const HIDDEN: Outcome = Err(NotFound);
+const DENIED: Outcome = Err(Forbidden);
 
 fn actor(role: Role, org: Option<&str>, team: Option<&str>, user: Option<&str>) -> Actor {
     Actor {
@@ -127,7 +129,7 @@ const KEY_NOBODY: Object = Object::Key {
 #[test]
 fn role_action_tenant_table() {
     #[rustfmt::skip]
-    let table: Vec<(&str, Actor, Object, Action, Result<(), Denied>)> = vec![
+    let table: Vec<(&str, Actor, Object, Action, Outcome)> = vec![
         // Admins see and change everything, whatever org an admin key names.
         ("master reads org B", master(), ORG_B, Read, OK),
         ("master deletes org B", master(), ORG_B, Write, OK),
@@ -192,7 +194,7 @@ fn creating() {
     let team_a2 = Parent::Team { org: "A", id: "T2" };
     let team_b = Parent::Team { org: "B", id: "TB" };
     #[rustfmt::skip]
-    let table: Vec<(&str, Actor, Parent, NewObject, Result<(), Denied>)> = vec![
+    let table: Vec<(&str, Actor, Parent, NewObject, Outcome)> = vec![
         ("master creates an org", master(), Parent::Gateway, Org, OK),
         ("master mints an admin key", master(), Parent::Gateway, Principal(Role::Admin), OK),
         ("admin key creates a team in A", admin_key(), Parent::Org("A"), Team, OK),
@@ -274,12 +276,18 @@ fn narrowing_forces_the_callers_tenant() {
         narrow(&viewer(), tenant(None, Some("T2"), None, None)),
         Some(tenant(Some("A"), Some("T2"), None, None))
     );
-    assert_eq!(narrow(&org_admin(), tenant(Some("B"), None, None, None)), None);
+    assert_eq!(
+        narrow(&org_admin(), tenant(Some("B"), None, None, None)),
+        None
+    );
     assert_eq!(
         narrow(&team_admin(), anything.clone()),
         Some(tenant(Some("A"), Some("T1"), None, None))
     );
-    assert_eq!(narrow(&team_admin(), tenant(None, Some("T2"), None, None)), None);
+    assert_eq!(
+        narrow(&team_admin(), tenant(None, Some("T2"), None, None)),
+        None
+    );
     assert_eq!(
         narrow(&member(), anything.clone()),
         Some(tenant(None, None, Some("U1"), None))
@@ -289,7 +297,10 @@ fn narrowing_forces_the_callers_tenant() {
         narrow(&keyed_member, anything.clone()),
         Some(tenant(None, None, None, Some("k-self")))
     );
-    assert_eq!(narrow(&keyed_member, tenant(None, None, None, Some("k1"))), None);
+    assert_eq!(
+        narrow(&keyed_member, tenant(None, None, None, Some("k1"))),
+        None
+    );
     // A scoped role without its anchor sees nothing.
     let lost = actor(Role::OrgAdmin, None, None, None);
     assert_eq!(narrow(&lost, anything.clone()), None);
