@@ -103,121 +103,154 @@ fn leet(b: u8) -> u8 {
     }
 }
 
+/// Builds the normalised view. ASCII (most text) goes through a byte table; other characters
+/// are decoded one by one.
 pub(crate) fn normalize(input: &str) -> Normalized {
-    let mut n = Normalized {
-        text: String::with_capacity(input.len() + 1),
-        ..Normalized::default()
+    let mut n = Normalized::default();
+    let mut w = Writer {
+        // A leading newline lets line-start patterns (`\nsystem:`) match on the first line too.
+        out: Vec::with_capacity(input.len() + 1),
+        pending_space: false,
+        word_ascii: false,
+        word_confusable: false,
+        prev_letter: false,
     };
-    // A leading newline lets line-start patterns (`\nsystem:`) match on the first line too.
-    n.text.push('\n');
-    let mut pending_space = false;
-    // Per word: saw plain ASCII letters / saw a look-alike letter.
-    let mut word_ascii = false;
-    let mut word_confusable = false;
-    let mut prev_letter = false;
-    let close_word = |n: &mut Normalized, ascii: &mut bool, conf: &mut bool| {
-        if *ascii && *conf {
+    w.out.push(b'\n');
+    let bytes = input.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b.is_ascii() {
+            i += 1;
+            match b {
+                b'\n' => {
+                    w.close_word(&mut n);
+                    w.pending_space = false;
+                    if w.out.last() != Some(&b'\n') {
+                        w.out.push(b'\n');
+                    }
+                    w.prev_letter = false;
+                }
+                b' ' | b'\t' | b'\r' | 0x0B | 0x0C => {
+                    w.close_word(&mut n);
+                    w.pending_space = true;
+                    w.prev_letter = false;
+                }
+                _ => {
+                    w.space_if_pending();
+                    let is_letter = b.is_ascii_alphabetic();
+                    if is_letter {
+                        w.word_ascii = true;
+                    } else if !b.is_ascii_digit() && !matches!(b, b'@' | b'$') {
+                        w.close_word(&mut n);
+                    }
+                    w.prev_letter = is_letter;
+                    w.out.push(leet(b.to_ascii_lowercase()));
+                }
+            }
+            continue;
+        }
+        let Some(c) = input.get(i..).and_then(|s| s.chars().next()) else {
+            break;
+        };
+        i += c.len_utf8();
+        w.non_ascii(c, &mut n);
+    }
+    w.close_word(&mut n);
+    n.text = String::from_utf8(w.out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    join_spaced_letters(&mut n);
+    n
+}
+
+struct Writer {
+    out: Vec<u8>,
+    pending_space: bool,
+    /// Per word: saw plain ASCII letters / saw a look-alike letter.
+    word_ascii: bool,
+    word_confusable: bool,
+    prev_letter: bool,
+}
+
+impl Writer {
+    fn close_word(&mut self, n: &mut Normalized) {
+        if self.word_ascii && self.word_confusable {
             n.mixed_script_words += 1;
         }
-        *ascii = false;
-        *conf = false;
-    };
-    for c in input.chars() {
-        if c.is_ascii() {
-            let b = c as u8;
-            if b == b'\n' {
-                close_word(&mut n, &mut word_ascii, &mut word_confusable);
-                pending_space = false;
-                if !n.text.ends_with('\n') {
-                    n.text.push('\n');
-                }
-                prev_letter = false;
-                continue;
-            }
-            if b.is_ascii_whitespace() {
-                close_word(&mut n, &mut word_ascii, &mut word_confusable);
-                pending_space = true;
-                prev_letter = false;
-                continue;
-            }
-            if pending_space && !n.text.ends_with('\n') {
-                n.text.push(' ');
-            }
-            pending_space = false;
-            let is_letter = b.is_ascii_alphabetic();
-            if is_letter {
-                word_ascii = true;
-            } else if !b.is_ascii_digit() && !matches!(b, b'@' | b'$') {
-                close_word(&mut n, &mut word_ascii, &mut word_confusable);
-            }
-            prev_letter = is_letter;
-            n.text.push(char::from(leet(b.to_ascii_lowercase())));
-            continue;
+        self.word_ascii = false;
+        self.word_confusable = false;
+    }
+
+    fn space_if_pending(&mut self) {
+        if self.pending_space && self.out.last() != Some(&b'\n') {
+            self.out.push(b' ');
         }
+        self.pending_space = false;
+    }
+
+    fn push_char(&mut self, c: char) {
+        let mut buf = [0u8; 4];
+        self.out
+            .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    }
+
+    fn non_ascii(&mut self, c: char, n: &mut Normalized) {
         if invisible(c) {
-            if prev_letter {
+            if self.prev_letter {
                 n.invisible += 1;
             }
-            continue;
+            return;
         }
         if bidi_control(c) {
             n.bidi += 1;
-            continue;
+            return;
         }
         if let '\u{E0000}'..='\u{E007F}' = c {
             if let Some(ascii) = char::from_u32(u32::from(c) - 0xE0000).filter(|a| !a.is_control())
             {
                 n.tag_text.push(ascii);
             }
-            continue;
+            return;
         }
         if c.is_whitespace() {
-            close_word(&mut n, &mut word_ascii, &mut word_confusable);
-            pending_space = true;
-            prev_letter = false;
-            continue;
+            self.close_word(n);
+            self.pending_space = true;
+            self.prev_letter = false;
+            return;
         }
-        if pending_space && !n.text.ends_with('\n') {
-            n.text.push(' ');
-        }
-        pending_space = false;
+        self.space_if_pending();
         if let Some(plain) = plain_punctuation(c) {
-            close_word(&mut n, &mut word_ascii, &mut word_confusable);
-            prev_letter = false;
-            n.text.push(plain);
-            continue;
+            self.close_word(n);
+            self.prev_letter = false;
+            self.push_char(plain);
+            return;
         }
         if let Some(ascii) = styled(c) {
             // Full-width punctuation is ordinary in CJK text; only letters and digits count.
             if ascii.is_ascii_alphanumeric() {
                 n.styled_letters += 1;
             }
-            prev_letter = ascii.is_ascii_alphabetic();
-            if prev_letter {
-                word_ascii = true;
+            self.prev_letter = ascii.is_ascii_alphabetic();
+            if self.prev_letter {
+                self.word_ascii = true;
             }
-            n.text
-                .push(char::from(leet(ascii.to_ascii_lowercase() as u8)));
-            continue;
+            self.out.push(leet(ascii.to_ascii_lowercase() as u8));
+            return;
         }
-        prev_letter = c.is_alphabetic();
-        if !prev_letter {
-            close_word(&mut n, &mut word_ascii, &mut word_confusable);
+        self.prev_letter = c.is_alphabetic();
+        if !self.prev_letter {
+            self.close_word(n);
         }
         // Lower-case first so `П` and `п` fold alike.
         for lower in c.to_lowercase() {
             match confusable(lower) {
                 Some(latin) => {
-                    word_confusable = true;
-                    n.text.push(latin);
+                    self.word_confusable = true;
+                    self.push_char(latin);
                 }
-                None => n.text.push(lower),
+                None => self.push_char(lower),
             }
         }
     }
-    close_word(&mut n, &mut word_ascii, &mut word_confusable);
-    join_spaced_letters(&mut n);
-    n
 }
 
 /// `i g n o r e` → `ignore`: four or more single letters in a row, separated by single spaces,

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use tollgate_router::Router;
 use tollgate_store::{DynStore, SpendWriter};
 
@@ -12,8 +13,14 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
+/// Builds a fresh routing table from the config source (file re-read and validated); an `Err`
+/// says why the new config was rejected.
+pub type Reloader = Arc<dyn Fn() -> Result<Router, String> + Send + Sync>;
+
 struct Inner {
-    router: Arc<Router>,
+    /// Swapped whole on reload: requests in flight keep the table they started with.
+    router: ArcSwap<Router>,
+    reloader: Option<Reloader>,
     auth: Auth,
     store: DynStore,
     limits: ServerLimits,
@@ -38,7 +45,8 @@ impl AppState {
     pub fn new(router: Router, auth: Auth, store: DynStore, limits: ServerLimits) -> Self {
         AppState {
             inner: Arc::new(Inner {
-                router: Arc::new(router),
+                router: ArcSwap::from_pointee(router),
+                reloader: None,
                 auth,
                 store,
                 limits,
@@ -60,8 +68,30 @@ impl AppState {
         self.inner.spend_writer.as_ref()
     }
 
-    pub fn router(&self) -> &Router {
-        &self.inner.router
+    /// The current routing table (a cheap reference-count increment).
+    pub fn router(&self) -> Arc<Router> {
+        self.inner.router.load_full()
+    }
+
+    /// How to rebuild the routing table on reload (SIGHUP, the admin API).
+    pub fn with_reloader(mut self, reloader: Reloader) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.reloader = Some(reloader),
+            None => tracing::error!("reloader attached after the state was shared; ignored"),
+        }
+        self
+    }
+
+    /// Re-reads and validates the config and swaps the routing table in one atomic store; a bad
+    /// config never replaces a good one. In-flight requests finish on the table they started with.
+    pub fn reload(&self) -> Result<(), String> {
+        let Some(reloader) = &self.inner.reloader else {
+            return Err("this gateway runs without a config file; nothing to reload".to_string());
+        };
+        let router = reloader()?;
+        self.inner.router.store(Arc::new(router));
+        tracing::info!("configuration reloaded");
+        Ok(())
     }
 
     pub fn auth(&self) -> &Auth {

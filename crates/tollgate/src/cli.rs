@@ -72,6 +72,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             log_format,
         } => {
             logging::init(&log_format);
+            let source = config.clone();
             let Some(mut config) = load_config(config.as_deref()) else {
                 return ExitCode::FAILURE;
             };
@@ -81,7 +82,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             if let Some(port) = port {
                 config.server.port = port;
             }
-            match serve::run(config).await {
+            match serve::run(config, source).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("tollgate: {error}");

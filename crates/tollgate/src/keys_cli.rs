@@ -20,7 +20,7 @@ use crate::wiring;
 pub enum KeysCommand {
     /// Create a key. Prints it as JSON, its secret in `key` (shown this once: only its SHA-256
     /// is stored).
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// List keys (never their secrets).
     List {
         #[command(flatten)]
@@ -89,7 +89,7 @@ pub struct CreateArgs {
 
 pub async fn run(command: KeysCommand) -> ExitCode {
     let result = match command {
-        KeysCommand::Create(args) => create(args).await,
+        KeysCommand::Create(args) => create(*args).await,
         KeysCommand::List {
             store,
             json,
@@ -129,11 +129,18 @@ async fn create(args: CreateArgs) -> Result<(), String> {
         expires_at: args.expires_at.map(serde_json::Value::String),
         metadata: None,
     };
-    // The same checks as the admin API; its messages name the field (`budget_usd: …`), which is
-    // the flag's name with dashes.
+    // The same checks as the admin API; its messages start with the field (`budget_usd: …`),
+    // shown here as the flag (`--budget-usd: …`).
     let new = request
         .into_new_key(Timestamp::now())
-        .map_err(|error| error.message.replace('_', "-"))?;
+        .map_err(|error| match &error.param {
+            Some(param) if error.message.starts_with(param.as_str()) => format!(
+                "--{}{}",
+                param.replace('_', "-"),
+                &error.message[param.len()..]
+            ),
+            _ => error.message,
+        })?;
     let store = open(&args.store).await?;
     let created = store
         .create_key(new)

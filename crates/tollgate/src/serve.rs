@@ -1,6 +1,7 @@
 //! `tollgate serve`: open the store, build the app, listen, shut down gracefully.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -10,7 +11,8 @@ use tollgate_store::{SpendWriter, SpendWriterConfig};
 
 use crate::{master_key, wiring};
 
-pub async fn run(config: Config) -> Result<(), String> {
+/// Serves `config`; `source` is the file it came from, re-read on reload (SIGHUP or the admin API).
+pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> {
     let store = wiring::open_store(&config)
         .await
         .map_err(|error| format!("could not open the store {}: {error}", config.storage.url))?;
@@ -36,6 +38,15 @@ pub async fn run(config: Config) -> Result<(), String> {
         limits,
     )
     .with_spend_writer(spend_writer.clone());
+    let state = match source {
+        Some(path) => state.with_reloader(Arc::new(move || {
+            let config =
+                tollgate_config::load_from_file(&path).map_err(|errors| errors.to_string())?;
+            Ok(wiring::build_router(&config))
+        })),
+        None => state,
+    };
+    spawn_reload_on_sighup(state.clone());
     let app = build_app(state);
 
     let address = format!("{}:{}", config.server.host, config.server.port);
@@ -90,6 +101,24 @@ pub async fn run(config: Config) -> Result<(), String> {
     }
     store.close().await;
     Ok(())
+}
+
+/// SIGHUP re-reads the config file; a config that fails validation is logged and ignored.
+fn spawn_reload_on_sighup(state: AppState) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hangups) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            tracing::warn!("cannot listen for SIGHUP; reload only through the admin API");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            if let Err(reason) = state.reload() {
+                tracing::error!(%reason, "reload rejected; the previous configuration keeps serving");
+            }
+        }
+    });
 }
 
 /// One machine-readable line on stdout, flushed, so scripts and tests can find the port.

@@ -87,8 +87,34 @@ fn hex_value(b: u8) -> Option<u8> {
 /// (`69 67 6e`, `\x69\x67`), or with `0x` prefixes.
 fn hex_runs(raw: &str, out: &mut Vec<String>) {
     let bytes = raw.as_bytes();
+    let hexish = |b: u8| b.is_ascii_hexdigit() || matches!(b, b' ' | b':' | b',' | b'\\' | b'x');
     let mut i = 0;
     while i < bytes.len() && out.len() < MAX_PAYLOADS {
+        // Only runs with enough hex digits are worth decoding; prose has few.
+        if !bytes
+            .get(i)
+            .copied()
+            .is_some_and(|b| b.is_ascii_hexdigit() || b == b'\\')
+        {
+            i += 1;
+            continue;
+        }
+        let run_end = i + bytes
+            .get(i..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|b| hexish(**b))
+            .count();
+        let digits = bytes
+            .get(i..run_end)
+            .unwrap_or(&[])
+            .iter()
+            .filter(|b| b.is_ascii_hexdigit())
+            .count();
+        if digits < MIN_RUN {
+            i = run_end.max(i + 1);
+            continue;
+        }
         let mut decoded = Vec::new();
         let mut j = i;
         loop {

@@ -56,7 +56,9 @@ pub(crate) fn has_word(window: &str, words: &[&str]) -> bool {
     words.iter().any(|w| {
         window.match_indices(w).any(|(i, _)| {
             let starts_alnum = w.starts_with(|c: char| c.is_alphanumeric());
-            !starts_alnum || !is_word(prev_char(window, i))
+            // `_` after the word means an identifier (`credit_card`, a placeholder tag).
+            let glued = next_char(window, i + w.len()) == Some('_');
+            (!starts_alnum || !is_word(prev_char(window, i))) && !glued
         })
     })
 }

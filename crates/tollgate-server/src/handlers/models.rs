@@ -40,8 +40,8 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
         Ok(principal) => principal,
         Err(error) => return respond::error(Dialect::OpenAi, &error, &gateway_headers),
     };
-    let data = state
-        .router()
+    let router = state.router();
+    let data = router
         .models()
         .filter(|route| principal.may_use_model(&route.name))
         .map(|route| model_object(&route.name))
