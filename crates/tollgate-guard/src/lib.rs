@@ -18,7 +18,7 @@ mod entity;
 mod error;
 mod findings;
 mod guard;
-mod injection;
+pub mod injection;
 mod normalize;
 mod pii;
 mod policy;

@@ -22,6 +22,8 @@ pub(crate) struct Normalized {
     pub styled_letters: u32,
     /// Words spelled out with spaces between the letters.
     pub spaced_words: u32,
+    /// A long token, `%`, `\\` or a row of hex pairs: worth running the payload decoders.
+    pub maybe_encoded: bool,
 }
 
 /// Cyrillic and Greek letters that look like Latin ones (lower and upper case).
@@ -90,8 +92,19 @@ fn bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// ASCII → lower case with leetspeak folded, as a table.
+const FOLD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = leet((i as u8).to_ascii_lowercase());
+        i += 1;
+    }
+    t
+};
+
 /// Leetspeak digits and symbols, read as the letters they stand for.
-fn leet(b: u8) -> u8 {
+const fn leet(b: u8) -> u8 {
     match b {
         b'0' => b'o',
         b'1' => b'i',
@@ -114,6 +127,7 @@ pub(crate) fn normalize(input: &str) -> Normalized {
         word_ascii: false,
         word_confusable: false,
         prev_letter: false,
+        hex_pairs: 0,
     };
     w.out.push(b'\n');
     let bytes = input.as_bytes();
@@ -136,15 +150,15 @@ pub(crate) fn normalize(input: &str) -> Normalized {
                     w.prev_letter = false;
                 }
                 _ => {
-                    w.space_if_pending();
-                    let is_letter = b.is_ascii_alphabetic();
-                    if is_letter {
-                        w.word_ascii = true;
-                    } else if !b.is_ascii_digit() && !matches!(b, b'@' | b'$') {
-                        w.close_word(&mut n);
+                    // A whole run of visible ASCII at once: table lookups the compiler can
+                    // vectorise, and word bookkeeping per run instead of per byte.
+                    let start = i - 1;
+                    while bytes.get(i).is_some_and(|c| c.is_ascii_graphic()) {
+                        i += 1;
                     }
-                    w.prev_letter = is_letter;
-                    w.out.push(leet(b.to_ascii_lowercase()));
+                    let run = bytes.get(start..i).unwrap_or(&[]);
+                    w.space_if_pending();
+                    w.ascii_run(run, &mut n);
                 }
             }
             continue;
@@ -169,6 +183,8 @@ struct Writer {
     word_ascii: bool,
     word_confusable: bool,
     prev_letter: bool,
+    /// Consecutive two-hex-digit words (`69 67 6e ...`).
+    hex_pairs: u32,
 }
 
 impl Writer {
@@ -185,6 +201,37 @@ impl Writer {
             self.out.push(b' ');
         }
         self.pending_space = false;
+    }
+
+    fn ascii_run(&mut self, run: &[u8], n: &mut Normalized) {
+        let breaks = |c: &u8| !c.is_ascii_alphanumeric() && *c != b'@' && *c != b'$';
+        let first_break = run.iter().position(breaks);
+        let head = run.get(..first_break.unwrap_or(run.len())).unwrap_or(&[]);
+        if head.iter().any(u8::is_ascii_alphabetic) {
+            self.word_ascii = true;
+        }
+        if first_break.is_some() {
+            self.close_word(n);
+            let tail = run
+                .iter()
+                .rposition(breaks)
+                .map_or(run, |last| run.get(last + 1..).unwrap_or(&[]));
+            self.word_ascii = tail.iter().any(u8::is_ascii_alphabetic);
+        }
+        self.prev_letter = run.last().is_some_and(u8::is_ascii_alphabetic);
+        self.out.extend(run.iter().map(|c| FOLD[usize::from(*c)]));
+        // Cheap hints for the encoded-payload decoder, which is skipped without them.
+        if run.len() >= 16 || run.contains(&b'%') || run.contains(&b'\\') {
+            n.maybe_encoded = true;
+        }
+        if run.len() == 2 && run.iter().all(u8::is_ascii_hexdigit) {
+            self.hex_pairs += 1;
+            if self.hex_pairs >= 8 {
+                n.maybe_encoded = true;
+            }
+        } else {
+            self.hex_pairs = 0;
+        }
     }
 
     fn push_char(&mut self, c: char) {

@@ -362,6 +362,20 @@ async fn bad_input_is_a_400_naming_the_field() {
     let reply = gateway.get("/admin/v1/keys?limit=0").await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.json()["error"]["param"], "limit");
+    let reply = gateway.get("/admin/v1/keys?limit=abc").await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["error"]["param"], "limit");
+    let reply = gateway.get("/admin/v1/usage?grup_by=model").await;
+    assert_eq!(reply.status, 400);
+    let error = &reply.json()["error"];
+    assert_eq!(error["param"], "grup_by");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("grup_by: unknown field"),
+        "{error}"
+    );
     let reply = gateway.get("/admin/v1/usage?bucket=week").await;
     assert_eq!(reply.json()["error"]["param"], "bucket");
     let reply = gateway.get("/admin/v1/usage?group_by=model,colour").await;

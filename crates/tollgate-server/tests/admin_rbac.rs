@@ -579,6 +579,27 @@ async fn roles_below_the_action_get_403_inside_their_tenant() {
     .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
 
+    // Nobody below admin lifts its own limits; its own key may still be rotated.
+    let own = format!("/admin/v1/keys/{}", w.team_admin.0);
+    let reply = call(
+        &gateway,
+        "PATCH",
+        &own,
+        as_ta,
+        Some(json!({"budget_usd": "1000"})),
+    )
+    .await;
+    assert_eq!(reply.status, 403, "{}", reply.text());
+    let reply = call(
+        &gateway,
+        "POST",
+        &format!("{own}/rotate"),
+        as_ta,
+        Some(json!({"grace_seconds": 60})),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+
     // A revoked admin key is no longer anyone.
     let path = format!("/admin/v1/keys/{}/revoke", w.org_admin.0);
     assert_eq!(gateway.post(&path, Bytes::new()).await.status, 200);

@@ -19,7 +19,9 @@ impl NanoUsd {
     /// Converts an exact decimal amount of dollars, rounding half away from zero to the nearest
     /// nano-dollar. `None` if it does not fit.
     pub fn from_usd_decimal(usd: Decimal) -> Option<NanoUsd> {
-        let nanos = (usd * Decimal::from(NANOS_PER_USD))
+        // `checked_mul`: amounts come from callers and upstreams, and `*` panics on overflow.
+        let nanos = usd
+            .checked_mul(Decimal::from(NANOS_PER_USD))?
             .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
         nanos.to_i64().map(NanoUsd)
     }
@@ -87,6 +89,12 @@ mod tests {
         assert_eq!(NanoUsd::parse_usd("0.0000000015"), Some(NanoUsd(2)));
         assert_eq!(NanoUsd::parse_usd("0.0000000014"), Some(NanoUsd(1)));
         assert_eq!(NanoUsd::parse_usd("not money"), None);
+        assert_eq!(
+            NanoUsd::parse_usd("99999999999999999999"),
+            None,
+            "overflow is None, not a panic"
+        );
+        assert_eq!(NanoUsd::parse_usd("1e300"), None);
     }
 }
 

@@ -5,11 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::{logging, serve, wiring};
+use crate::{keys_cli, logging, serve, wiring};
 
 // Declared here rather than in main.rs so the keys CLI stays one file beside this one.
-#[path = "keys_cli.rs"]
-mod keys_cli;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -1,6 +1,7 @@
 //! The `tollgate` binary: a thin CLI over the library crates.
 
 mod cli;
+mod keys_cli;
 mod logging;
 mod master_key;
 mod serve;

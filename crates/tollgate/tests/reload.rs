@@ -123,6 +123,32 @@ async fn sighup_reloads_without_dropping_a_request_and_rejects_a_bad_config() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(call("added").await, 200);
 
+    // The admin API reloads the same way, and says why it refuses.
+    let reload = || {
+        let request = http::Request::post(format!("http://{address}/admin/v1/config/reload"))
+            .header("authorization", format!("Bearer {KEY}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let client = client.clone();
+        async move {
+            let response = client.request(request).await.unwrap();
+            let status = response.status().as_u16();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let (status, body) = reload().await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("rejected"), "{body}");
+    std::fs::write(&path, config(&db, false)).unwrap();
+    let (status, body) = reload().await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        call("added").await,
+        404,
+        "the reloaded config no longer has it"
+    );
+
     stop.store(true, Ordering::Relaxed);
     for worker in workers {
         worker.await.unwrap();

@@ -49,11 +49,12 @@ fn base64_runs(raw: &str, out: &mut Vec<String>) {
             i += 1;
         }
         let run = raw.get(start..i).unwrap_or("").trim_end_matches('=');
-        // Plain words and identifiers are runs too; real base64 of text mixes case and has no
-        // long all-lower-case stretch, which keeps this cheap on prose.
-        let mixed = run.bytes().any(|b| b.is_ascii_uppercase())
-            && run.bytes().any(|b| b.is_ascii_lowercase());
-        if (MIN_RUN..=MAX_RUN).contains(&run.len()) && mixed {
+        if !(MIN_RUN..=MAX_RUN).contains(&run.len()) {
+            continue;
+        }
+        // Identifiers are runs too; base64 of text mixes upper and lower case.
+        let mixed = run.bytes().any(|b| b.is_ascii_uppercase()) && run.bytes().any(|b| b.is_ascii_lowercase());
+        if mixed {
             let engine = if run.contains(['-', '_']) {
                 &URL_SAFE
             } else {

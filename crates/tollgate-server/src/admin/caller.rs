@@ -38,6 +38,16 @@ impl Caller {
         })
     }
 
+    /// [`rbac::check_update_key`]: no reconfiguring one's own key below admin.
+    pub fn check_update_key(&self, key: Object<'_>) -> Result<(), AdminError> {
+        self.check(key, Action::Write)?;
+        rbac::check_update_key(&self.actor, key).map_err(|_| {
+            AdminError::forbidden(
+                "A key cannot change its own models, limits, budget or expiry; ask an admin.",
+            )
+        })
+    }
+
     pub fn check_create(&self, parent: Parent<'_>, new: NewObject) -> Result<(), AdminError> {
         rbac::check_create(&self.actor, parent, new).map_err(|denied| match denied {
             Denied::NotFound => AdminError::not_found(match parent {

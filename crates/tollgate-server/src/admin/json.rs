@@ -83,19 +83,22 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-/// A query string that did not parse, as a 400 naming the parameter when serde said which.
+/// A query string that did not parse, as a 400 naming the parameter. axum words it as
+/// `Failed to deserialize query string: limit: invalid digit found in string`.
 pub fn query_error(rejection: QueryRejection) -> AdminError {
     let text = rejection.body_text();
     let detail = text
         .strip_prefix("Failed to deserialize query string: ")
-        .unwrap_or(&text)
-        .to_string();
-    let param = detail.find('`').and_then(|start| {
-        let rest = &detail[start + 1..];
-        rest.find('`').map(|end| rest[..end].to_string())
-    });
-    match param {
-        Some(param) if !param.contains(' ') => AdminError::field(&param, &detail),
+        .unwrap_or(&text);
+    match detail.split_once(": ") {
+        Some((param, problem))
+            if !param.is_empty()
+                && param
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.')) =>
+        {
+            AdminError::field(param, problem)
+        }
         _ => AdminError::bad_request(format!("Bad query string: {detail}")),
     }
 }

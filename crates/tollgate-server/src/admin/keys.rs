@@ -179,7 +179,8 @@ pub async fn update(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<KeyView>, AdminError> {
-    let key = load(&state, &caller, &id, Action::Write).await?;
+    let key = load(&state, &caller, &id, Action::Read).await?;
+    caller.check_update_key(Object::key(&key))?;
     let request: UpdateKeyRequest = json::read_body(&state, body, false).await?;
     let update = request.into_update(&key, Timestamp::now())?;
     let key = state.store().update_key(&id, update).await?;

@@ -8,27 +8,29 @@
 //! | `POST/GET /admin/v1/keys`, `GET/PATCH/DELETE …/{id}` | virtual keys (`DELETE` revokes) |
 //! | `POST /admin/v1/keys/{id}/rotate`, `…/revoke`, `…/expire` | key lifecycle |
 //! | `GET /admin/v1/usage`, `GET /admin/v1/spend/logs` | usage buckets, spend-log rows |
+//! | `POST /admin/v1/config/reload` | re-read the config file and swap it in (admin only) |
 //! | `GET /admin/v1/openapi.json` | this API's OpenAPI document (public) |
 //!
-//! Each handler authenticates the caller ([`caller::Caller`]), loads the object, asks the pure
+//! Each handler authenticates the caller (`caller::Caller`), loads the object, asks the pure
 //! policy ([`rbac`]) and only then acts; answers are the admin module's own types ([`views`]),
 //! errors `{"error":{"message","type","code","param"}}` ([`errors`]). Every key mutation clears
 //! the auth cache, so revocation takes effect on the very next request.
 
-pub mod caller;
+mod caller;
+mod config;
 pub mod errors;
-pub mod fields;
-pub mod json;
+mod fields;
+mod json;
 pub mod key_requests;
-pub mod keys;
-pub mod openapi;
-pub mod orgs;
-pub mod placement;
+mod keys;
+mod openapi;
+mod orgs;
+mod placement;
 pub mod rbac;
-pub mod teams;
+mod teams;
 pub mod time;
-pub mod usage;
-pub mod users;
+mod usage;
+mod users;
 pub mod views;
 
 use axum::Router;
@@ -71,4 +73,5 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/v1/keys/{id}/expire", post(keys::expire))
         .route("/admin/v1/usage", get(usage::usage))
         .route("/admin/v1/spend/logs", get(usage::spend_logs))
+        .route("/admin/v1/config/reload", post(config::reload))
 }

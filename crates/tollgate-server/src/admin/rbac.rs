@@ -13,8 +13,9 @@
 //! An object outside the caller's tenant answers 404 whatever the action, so a caller cannot even
 //! learn that it exists; inside the tenant, a role too low answers 403. Nobody grants a role
 //! beyond its own: `org_admin` grants `org_admin`, `team_admin`, `member`, `viewer`; `team_admin`
-//! grants `team_admin` and `member` (not `viewer`, which reads the whole org). Usage and lists are
-//! narrowed to the caller's tenant ([`narrow`]).
+//! grants `team_admin` and `member` (not `viewer`, which reads the whole org). Only an admin
+//! reconfigures its own key ([`check_update_key`]). Usage and lists are narrowed to the caller's
+//! tenant ([`narrow`]).
 
 use tollgate_store::{ApiKey, Organization, Role, Team, User};
 
@@ -199,6 +200,18 @@ pub fn check(actor: &Actor, object: Object<'_>, action: Action) -> Result<(), De
     } else {
         Err(Denied::Forbidden)
     }
+}
+
+/// Whether `actor` may change the models, limits, budget or expiry of a key. As [`check`] with
+/// `Write`, and besides, only an admin changes its own key: otherwise a team admin could lift the
+/// budget it was given. (Its own key may still be rotated, revoked or expired.)
+pub fn check_update_key(actor: &Actor, key: Object<'_>) -> Result<(), Denied> {
+    check(actor, key, Action::Write)?;
+    let own = matches!(key, Object::Key { id, .. } if actor.key.as_deref() == Some(id));
+    if own && actor.role != Role::Admin {
+        return Err(Denied::Forbidden);
+    }
+    Ok(())
 }
 
 /// Whether `actor` may create `new` under `parent`.

@@ -306,3 +306,35 @@ fn narrowing_forces_the_callers_tenant() {
     assert_eq!(narrow(&lost, anything.clone()), None);
     assert_eq!(check(&lost, ORG_A, Read), HIDDEN);
 }
+
+#[test]
+fn only_admins_reconfigure_their_own_key() {
+    let own_team_admin_key = Object::Key {
+        org: Some("A"),
+        team: Some("T1"),
+        user: None,
+        id: "k-self",
+        role: Role::TeamAdmin,
+    };
+    assert_eq!(check_update_key(&team_admin(), own_team_admin_key), DENIED);
+    assert_eq!(
+        check(&team_admin(), own_team_admin_key, Write),
+        OK,
+        "may still revoke it"
+    );
+    assert_eq!(check_update_key(&team_admin(), KEY_T1), OK);
+    assert_eq!(check_update_key(&org_admin(), KEY_T2), OK);
+    assert_eq!(check_update_key(&org_admin(), KEY_B), HIDDEN);
+    assert_eq!(check_update_key(&member(), KEY_SELF), DENIED);
+    let own_admin_key = Object::Key {
+        org: None,
+        team: None,
+        user: None,
+        id: "k-self",
+        role: Role::Admin,
+    };
+    assert_eq!(
+        check_update_key(&actor(Role::Admin, None, None, None), own_admin_key),
+        OK
+    );
+}
