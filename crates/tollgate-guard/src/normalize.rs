@@ -220,9 +220,18 @@ impl Writer {
         }
         self.prev_letter = run.last().is_some_and(u8::is_ascii_alphabetic);
         self.out.extend(run.iter().map(|c| FOLD[usize::from(*c)]));
-        // Cheap hints for the encoded-payload decoder, which is skipped without them.
-        if run.len() >= 16 || run.contains(&b'%') || run.contains(&b'\\') {
-            n.maybe_encoded = true;
+        // Cheap hints for the encoded-payload decoders, which are skipped without them: a long
+        // base64/hex token, a `%XX` or `\x` escape.
+        if run.len() >= 16 {
+            let b64 = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'_' | b'-');
+            let longest = run.split(|c| !b64(c)).map(<[u8]>::len).max().unwrap_or(0);
+            n.maybe_encoded |= longest >= 16;
+        }
+        if run.contains(&b'%') || run.contains(&b'\\') {
+            n.maybe_encoded |= run.windows(3).any(|w| {
+                matches!(w, [b'%', a, b] if a.is_ascii_hexdigit() && b.is_ascii_hexdigit())
+                    || matches!(w, [b'\\', b'x', h] if h.is_ascii_hexdigit())
+            });
         }
         if run.len() == 2 && run.iter().all(u8::is_ascii_hexdigit) {
             self.hex_pairs += 1;
