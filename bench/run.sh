@@ -2,7 +2,7 @@
 # Tollgate load benchmark: one run compares, on this machine and at the same moment,
 #   direct    oha -> tollgate-mock (/bench/v1, precomputed answers)       the upstream alone
 #   nginx     oha -> nginx (bare reverse proxy, keepalive) -> mock        the floor for any proxy hop
-#   tollgate  oha -> tollgate (auth, route, reserve, settle, spend log) -> mock
+#   tollgate  oha -> tollgate (auth, route, cost, spend log) -> mock
 #   litellm   oha -> LiteLLM proxy 1.106.2 -> mock
 # at concurrency 1, 16 and 64 (closed loop, fixed duration), plus streaming time to first event and
 # Tollgate's resident memory under load. Writes bench/results/latest.md and latest.json and prints

@@ -18,7 +18,7 @@ mod entity;
 mod error;
 mod findings;
 mod guard;
-pub mod injection;
+mod injection;
 mod normalize;
 mod pii;
 mod policy;

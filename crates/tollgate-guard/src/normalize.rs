@@ -223,7 +223,8 @@ impl Writer {
         // Cheap hints for the encoded-payload decoders, which are skipped without them: a long
         // base64/hex token, a `%XX` or `\x` escape.
         if run.len() >= 16 {
-            let b64 = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'_' | b'-');
+            let b64 =
+                |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'_' | b'-');
             let longest = run.split(|c| !b64(c)).map(<[u8]>::len).max().unwrap_or(0);
             n.maybe_encoded |= longest >= 16;
         }

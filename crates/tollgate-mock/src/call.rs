@@ -183,7 +183,7 @@ impl Call {
 
     /// Applies the fault a model name selects, if any (see [`Fault::from_model`]).
     pub(crate) async fn model_fault(&mut self, model: &str) -> Option<Response> {
-        match Fault::from_model(model) {
+        match Fault::from_model(model).or_else(|| Fault::flaky(model)) {
             Some(fault) => self.apply_fault(fault).await,
             None => None,
         }

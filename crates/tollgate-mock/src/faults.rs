@@ -87,6 +87,28 @@ impl Fault {
         })
     }
 
+    /// `flaky-<percent>` (e.g. `flaky-30-gpt-4o-mini`): that share of calls fails, each in a
+    /// randomly chosen way that happens before the first byte of an answer (500, 429 with
+    /// `retry-after`, 529/503 overloaded, a reset connection, invalid JSON), for chaos tests.
+    pub fn flaky(model: &str) -> Option<Fault> {
+        let rest = model.strip_prefix("flaky-")?;
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let percent: u32 = digits.parse().ok()?;
+        let mut rng = rand::rng();
+        if rand::Rng::random_range(&mut rng, 0..100) >= percent {
+            return None;
+        }
+        let choices = [
+            Fault::Fail500,
+            Fault::Fail429,
+            Fault::Fail529,
+            Fault::Reset,
+            Fault::BadJson,
+        ];
+        let pick = rand::Rng::random_range(&mut rng, 0..choices.len());
+        choices.into_iter().nth(pick)
+    }
+
     /// The fault's name as used in model names and by the control endpoint.
     pub fn name(&self) -> String {
         match self {

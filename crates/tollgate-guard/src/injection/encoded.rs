@@ -53,7 +53,8 @@ fn base64_runs(raw: &str, out: &mut Vec<String>) {
             continue;
         }
         // Identifiers are runs too; base64 of text mixes upper and lower case.
-        let mixed = run.bytes().any(|b| b.is_ascii_uppercase()) && run.bytes().any(|b| b.is_ascii_lowercase());
+        let mixed = run.bytes().any(|b| b.is_ascii_uppercase())
+            && run.bytes().any(|b| b.is_ascii_lowercase());
         if mixed {
             let engine = if run.contains(['-', '_']) {
                 &URL_SAFE

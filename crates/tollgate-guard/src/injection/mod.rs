@@ -314,25 +314,3 @@ fn obfuscation(n: &Normalized, signals: &mut Signals) {
 #[cfg(test)]
 mod tests;
 
-/// Timing hooks for the profiling example (not part of the API).
-#[doc(hidden)]
-pub mod prof {
-    pub fn normalize_len(s: &str) -> usize {
-        crate::normalize::normalize(s).text.len()
-    }
-    pub fn payloads(s: &str) -> usize {
-        super::encoded::decoded_payloads(s).len()
-    }
-    pub fn scan(s: &str) -> usize {
-        let d = super::InjectionDetector::build().map_err(|_| ()).ok();
-        let n = crate::normalize::normalize(s);
-        let Some(d) = d else { return 0 };
-        let t = std::time::Instant::now();
-        let mut sig = super::Signals::default();
-        for _ in 0..1000 {
-            d.scan(&n.text, &mut sig);
-        }
-        println!("scan: {:.1} us", t.elapsed().as_secs_f64() * 1e3);
-        sig.permille() as usize
-    }
-}

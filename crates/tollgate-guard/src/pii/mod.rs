@@ -18,7 +18,7 @@ use crate::entity::{EntityId, EntityKind, EntityTable};
 use crate::error::GuardConfigError;
 use crate::settings::{PiiMode, PiiSettings};
 use extend::{Extend, extend};
-use patterns::{BUILTINS, Validator};
+use patterns::{BUILTINS, GROUPS, Validator};
 
 /// One detected value: `start..end` in the scanned text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +29,9 @@ pub(crate) struct Span {
     pub match_start: usize,
     pub start: usize,
     pub end: usize,
+    /// Search group the span came from; breaks ties between groups the way pattern order breaks
+    /// them within one (a `ghp_` token before the e-mail it seems to start).
+    pub rank: u8,
     /// The value reaches the end of the text and more text could make it longer (an open-ended
     /// secret still streaming).
     pub open: bool,
@@ -41,9 +44,15 @@ struct Rule {
     extend: Extend,
 }
 
-pub(crate) struct PiiDetector {
-    regex: Option<Regex>,
+/// One regex over a group of patterns, and the rule behind each pattern.
+struct GroupScan {
+    regex: Regex,
     rules: Vec<Rule>,
+    rank: u8,
+}
+
+pub(crate) struct PiiDetector {
+    groups: Vec<GroupScan>,
     words: Option<(AhoCorasick, Vec<EntityId>)>,
 }
 
@@ -54,8 +63,6 @@ impl PiiDetector {
         settings: &PiiSettings,
         table: &mut EntityTable,
     ) -> Result<Self, GuardConfigError> {
-        let mut patterns: Vec<&str> = Vec::new();
-        let mut rules = Vec::new();
         let ids: Vec<EntityId> = EntityKind::ALL
             .iter()
             .map(|k| {
@@ -63,24 +70,29 @@ impl PiiDetector {
                 table.push(k.name(), settings.mode_of(*k), keep)
             })
             .collect();
-        for builtin in BUILTINS {
-            if settings.mode_of(builtin.kind) == PiiMode::Off {
-                continue;
+        let mut groups = Vec::new();
+        for group in GROUPS {
+            let mut patterns: Vec<&str> = Vec::new();
+            let mut rules = Vec::new();
+            for builtin in BUILTINS.iter().filter(|b| b.group == group) {
+                if settings.mode_of(builtin.kind) == PiiMode::Off {
+                    continue;
+                }
+                let index = EntityKind::ALL.iter().position(|k| *k == builtin.kind);
+                let Some(entity) = index.and_then(|i| ids.get(i)).copied() else {
+                    continue;
+                };
+                patterns.push(builtin.pattern);
+                rules.push(Rule {
+                    entity,
+                    check: Some(builtin.check),
+                    extend: builtin.extend,
+                });
             }
-            let index = EntityKind::ALL
-                .iter()
-                .position(|k| *k == builtin.kind)
-                .unwrap_or(0);
-            let Some(entity) = ids.get(index).copied() else {
-                continue;
-            };
-            patterns.push(builtin.pattern);
-            rules.push(Rule {
-                entity,
-                check: Some(builtin.check),
-                extend: builtin.extend,
-            });
+            push_group(&mut groups, &patterns, rules)?;
         }
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut rules = Vec::new();
         let mut words = Vec::new();
         let mut word_entities = Vec::new();
         for custom in &settings.custom {
@@ -113,14 +125,7 @@ impl PiiDetector {
                 word_entities.push(entity);
             }
         }
-        let regex = if patterns.is_empty() {
-            None
-        } else {
-            Some(
-                Regex::new_many(&patterns)
-                    .map_err(|e| GuardConfigError::Internal(e.to_string()))?,
-            )
-        };
+        push_group(&mut groups, &patterns, rules)?;
         let words = if words.is_empty() {
             None
         } else {
@@ -131,31 +136,48 @@ impl PiiDetector {
                 .map_err(|e| GuardConfigError::Internal(e.to_string()))?;
             Some((ac, word_entities))
         };
-        Ok(Self {
-            regex,
-            rules,
-            words,
-        })
+        Ok(Self { groups, words })
     }
 
     /// Appends the entities found in `hay[from..]` to `out`, sorted and non-overlapping. Text
     /// before `from` is only read as context (the stream scanner keeps a little of it).
     pub fn detect(&self, hay: &str, from: usize, out: &mut Vec<Span>) {
         let first = out.len();
-        if let Some(re) = &self.regex {
-            self.detect_regex(re, hay, from, out);
+        let mut sources = 0;
+        for group in &self.groups {
+            let before = out.len();
+            group.detect(hay, from, out);
+            sources += usize::from(out.len() > before);
         }
         if let Some((ac, entities)) = &self.words {
             let before = out.len();
             detect_words(ac, entities, hay, from, out);
-            if out.len() > before && before > first {
-                let found = out.split_off(first);
-                out.extend(non_overlapping(found));
-            }
+            sources += usize::from(out.len() > before);
+        }
+        if sources > 1 {
+            let found = out.split_off(first);
+            out.extend(non_overlapping(found));
         }
     }
+}
 
-    fn detect_regex(&self, re: &Regex, hay: &str, from: usize, out: &mut Vec<Span>) {
+fn push_group(
+    groups: &mut Vec<GroupScan>,
+    patterns: &[&str],
+    rules: Vec<Rule>,
+) -> Result<(), GuardConfigError> {
+    if !patterns.is_empty() {
+        let regex =
+            Regex::new_many(patterns).map_err(|e| GuardConfigError::Internal(e.to_string()))?;
+        let rank = u8::try_from(groups.len()).unwrap_or(u8::MAX);
+        groups.push(GroupScan { regex, rules, rank });
+    }
+    Ok(())
+}
+
+impl GroupScan {
+    fn detect(&self, hay: &str, from: usize, out: &mut Vec<Span>) {
+        let re = &self.regex;
         let mut pos = from;
         while pos <= hay.len() {
             let Some(m) = re.search(&Input::new(hay).range(pos..)) else {
@@ -198,6 +220,7 @@ impl PiiDetector {
         };
         Some(Span {
             entity: rule.entity,
+            rank: self.rank,
             match_start: start,
             start: value_start,
             end: value_end,
@@ -220,6 +243,7 @@ fn detect_words(
         if let (true, Some(entity)) = (alone, entities.get(m.pattern().as_usize())) {
             out.push(Span {
                 entity: *entity,
+                rank: u8::MAX,
                 match_start: m.start(),
                 start: m.start(),
                 end: m.end(),
@@ -229,15 +253,25 @@ fn detect_words(
     }
 }
 
-/// Sorted by start; on overlap the earlier (then the longer) span wins.
+/// On overlap the span whose match began first wins (a connection string's `://` before the
+/// `password@host` that looks like an e-mail), then the longer one. Sorted by start.
 fn non_overlapping(mut spans: Vec<Span>) -> Vec<Span> {
-    spans.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    spans.sort_by(|a, b| {
+        a.match_start
+            .cmp(&b.match_start)
+            .then(a.rank.cmp(&b.rank))
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+    });
     let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
     for span in spans {
-        if kept.last().is_none_or(|last| span.start >= last.end) {
+        if !kept
+            .iter()
+            .any(|k| span.start < k.end && k.start < span.end)
+        {
             kept.push(span);
         }
     }
+    kept.sort_by_key(|s| s.start);
     kept
 }
 

@@ -56,23 +56,19 @@ pub(crate) fn phone_international(hay: &str, start: usize, end: usize) -> Option
         .then_some((start, end))
 }
 
-/// A number right after a phone word (`phone:`, `call`, `Tel.`...): the value is the part from
-/// the first `+`, `(` or digit.
+/// Any other digit run (`555 123 4567`, `5125550199`) is a phone only after a phone word
+/// (`phone:`, `call me at`, `Tel.`) in the few bytes before it.
 pub(crate) fn phone_with_context(hay: &str, start: usize, end: usize) -> Option<(usize, usize)> {
-    let text = hay.get(start..end)?;
-    let offset = text.find(|c: char| c == '+' || c == '(' || c.is_ascii_digit())?;
-    let value_start = start + offset;
-    // The keyword itself must stand alone ("tel" but not "hotel").
-    if is_word(prev_char(hay, start)) {
-        return None;
-    }
-    let value = hay.get(value_start..end)?;
+    let value = hay.get(start..end)?;
     let digits = digits_of(value).len();
     let balanced = value.matches('(').count() == value.matches(')').count();
-    ((7..=15).contains(&digits) && balanced && !looks_like_date(value))
-        .then_some(())
-        .filter(|()| bounded_number(hay, value_start, end))
-        .map(|()| (value_start, end))
+    let window = left_window(hay, start, 24);
+    ((7..=15).contains(&digits)
+        && balanced
+        && !looks_like_date(value)
+        && has_word(&window, PHONE_CONTEXT)
+        && bounded_number(hay, start, end))
+    .then_some((start, end))
 }
 
 /// North American numbers: `(212) 555-0199`, `212-555-0199`, `212.555.0199`, `1-800-555-0199`.
@@ -200,19 +196,27 @@ pub(crate) fn iban(hay: &str, start: usize, end: usize) -> Option<(usize, usize)
 /// `123-45-6789`: issued ranges only, and not next to identifier words.
 pub(crate) fn ssn_dashed(hay: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     let value = hay.get(start..end)?;
-    (ssn_ok(&digits_of(value)) && bounded_number(hay, start, end) && not_an_identifier(hay, start))
+    let keyword = has_word(&left_window(hay, start, 28), SSN_CONTEXT);
+    (ssn_ok(&digits_of(value))
+        && bounded_number(hay, start, end)
+        && (keyword || not_an_identifier(hay, start)))
+    .then_some((start, end))
+}
+
+/// `SSN: 123 45 6789` / `social security number 123456789`: a keyword in the few bytes before
+/// makes spaces and bare digits acceptable.
+pub(crate) fn ssn_with_context(hay: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let value = hay.get(start..end)?;
+    let window = left_window(hay, start, 28);
+    (has_word(&window, SSN_CONTEXT) && ssn_ok(&digits_of(value)) && bounded_number(hay, start, end))
         .then_some((start, end))
 }
 
-/// `SSN: 123 45 6789` / `social security number 123456789`: the keyword makes spaces and bare
-/// digits acceptable; the value is the digits.
-pub(crate) fn ssn_with_context(hay: &str, start: usize, end: usize) -> Option<(usize, usize)> {
-    if is_word(prev_char(hay, start)) {
-        return None;
-    }
-    let text = hay.get(start..end)?;
-    let value_start = start + text.find(|c: char| c.is_ascii_digit())?;
-    let value = hay.get(value_start..end)?;
-    (ssn_ok(&digits_of(value)) && bounded_number(hay, value_start, end))
-        .then_some((value_start, end))
-}
+const SSN_CONTEXT: &[&str] = &[
+    "ssn",
+    "social security",
+    "soc sec",
+    "soc. sec",
+    "ss#",
+    "ss #",
+];

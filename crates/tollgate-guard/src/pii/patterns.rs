@@ -14,15 +14,31 @@ use crate::entity::EntityKind;
 
 pub(crate) type Validator = fn(&str, usize, usize) -> Option<(usize, usize)>;
 
+/// Patterns are searched in groups, each with a cheap prefilter the regex engine derives from
+/// the group's leading literals: keyword/prefix literals, the `@` of e-mails, the `:` of IPv6,
+/// and the digits, `+` and `(` that start numbers. One combined regex has no usable prefilter
+/// and must run its automaton over every byte; per-group regexes skip most of the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Group {
+    Keyed,
+    Email,
+    Ipv6,
+    Number,
+}
+
+pub(crate) const GROUPS: [Group; 4] = [Group::Keyed, Group::Email, Group::Ipv6, Group::Number];
+
 pub(crate) struct Builtin {
+    pub group: Group,
     pub kind: EntityKind,
     pub pattern: &'static str,
     pub check: Validator,
     pub extend: Extend,
 }
 
-const fn rule(kind: EntityKind, pattern: &'static str, check: Validator) -> Builtin {
+const fn rule(group: Group, kind: EntityKind, pattern: &'static str, check: Validator) -> Builtin {
     Builtin {
+        group,
         kind,
         pattern,
         check,
@@ -37,6 +53,7 @@ const fn run(
     class: fn(u8) -> bool,
 ) -> Builtin {
     Builtin {
+        group: Group::Keyed,
         kind,
         pattern,
         check,
@@ -45,38 +62,33 @@ const fn run(
 }
 
 use EntityKind as K;
+use Group::{Email, Ipv6, Keyed, Number};
 
 pub(crate) const BUILTINS: &[Builtin] = &[
     Builtin {
+        group: Keyed,
         kind: K::PrivateKey,
         pattern: r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
         check: secrets::private_key,
         extend: Extend::PemBlock,
     },
     rule(
+        Keyed,
         K::ConnectionPassword,
-        r#"[A-Za-z][A-Za-z0-9+.-]{1,15}://[^\s:/@"'<>]{0,32}:[^\s/@"'<>]{1,48}@"#,
+        r#"://[!#-&(-.0-9;=?A-Z\[\]^-~]{0,32}:[!#-&(-.0-9:;=?A-Z\[\]^-~]{1,48}@"#,
         secrets::url_password,
     ),
     rule(
+        Keyed,
         K::ConnectionPassword,
-        r#"[;?&](?i:password|passwd|pwd)=[^\s;&"'<>]{1,48}"#,
+        r#"[;?&](?:password|Password|PASSWORD|passwd|pwd|Pwd|PWD)=[!#-%(-:<-~]{1,48}"#,
         secrets::param_password,
     ),
     rule(
+        Keyed,
         K::AwsSecretKey,
-        r#"(?i:aws[A-Za-z_ .-]{0,16}secret[A-Za-z_ .-]{0,16}|secret[_ .-]?access[_ .-]?key)["']?[ \t]{0,3}[:=][ \t]{0,3}["']?[A-Za-z0-9/+]{40}"#,
+        r#"(?:(?:aws|AWS|Aws)[A-Za-z_ .-]{0,16}(?:secret|Secret|SECRET)[A-Za-z_ .-]{0,16}|(?:secret|Secret|SECRET)[_ .-]?(?:access|Access|ACCESS)[_ .-]?(?:key|Key|KEY))["']?[ \t]{0,3}[:=][ \t]{0,3}["']?[A-Za-z0-9/+]{40}"#,
         secrets::aws_secret,
-    ),
-    rule(
-        K::UsSsn,
-        r"(?i:ssn|social security(?: number| no\.?| #)?|soc\.? ?sec\.?(?: no\.?)?|ss#)[ ]?(?:is |# |number |no\.? )?[ :#.-]{0,4}[0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4}",
-        numbers::ssn_with_context,
-    ),
-    rule(
-        K::Phone,
-        r"(?i:phone|telephone|tel|mobile|cell|fax|call|whatsapp|sms|text me at|reach me at|telefon|téléphone|teléfono|telefono|handy|portable|móvil|celular)(?: ?(?:number|no|nr|num))?[.:#]?[ ]{0,3}(?:(?:is|at|on|me at|me on) )?[ ]{0,2}\+?\(?[0-9][0-9 ().-]{5,18}[0-9]",
-        numbers::phone_with_context,
     ),
     run(
         K::AnthropicKey,
@@ -121,16 +133,19 @@ pub(crate) const BUILTINS: &[Builtin] = &[
         secrets::alnum,
     ),
     rule(
+        Keyed,
         K::GcpApiKey,
         r"AIza[0-9A-Za-z_-]{35}|GOCSPX-[0-9A-Za-z_-]{28}",
         secrets::fixed_token,
     ),
     rule(
+        Keyed,
         K::AwsAccessKey,
         r"(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}",
         secrets::fixed_token,
     ),
     Builtin {
+        group: Keyed,
         kind: K::Jwt,
         pattern: r"eyJ[A-Za-z0-9_-]{8,100}\.eyJ[A-Za-z0-9_-]{4}",
         check: secrets::jwt,
@@ -139,45 +154,72 @@ pub(crate) const BUILTINS: &[Builtin] = &[
             dots: 1,
         },
     },
+    // Country codes spelled out so the engine can prefilter on them.
     rule(
+        Keyed,
+        K::Iban,
+        r"(?:AD|AE|AL|AT|AZ|BA|BE|BG|BH|BR|BY|CH|CR|CY|CZ|DE|DK|DO|EE|EG|ES|FI|FO|FR|GB|GE|GI|GL|GR|GT|HR|HU|IE|IL|IS|IT|JO|KW|KZ|LB|LC|LI|LT|LU|LV|MC|MD|ME|MK|MR|MT|MU|NL|NO|PK|PL|PS|PT|QA|RO|RS|RU|SA|SC|SE|SI|SK|SM|ST|TL|TN|TR|UA|VG|XK)[0-9]{2}(?: ?[A-Z0-9]){11,30}",
+        numbers::iban,
+    ),
+    rule(
+        Email,
         K::Email,
         r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,48}\.[A-Za-z]{2,12}",
         network::email,
     ),
     rule(
-        K::Iban,
-        r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}",
-        numbers::iban,
+        Ipv6,
+        K::Ipv6,
+        r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{1,37}",
+        network::ipv6,
     ),
     rule(
+        Number,
         K::Phone,
         r"\+[1-9][0-9]{0,3}(?:[ .-]?\(?[0-9]{1,5}\)?){1,6}",
         numbers::phone_international,
     ),
-    rule(K::UsSsn, r"[0-9]{3}-[0-9]{2}-[0-9]{4}", numbers::ssn_dashed),
     rule(
+        Number,
+        K::UsSsn,
+        r"[0-9]{3}-[0-9]{2}-[0-9]{4}",
+        numbers::ssn_dashed,
+    ),
+    rule(
+        Number,
+        K::UsSsn,
+        r"[0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4}",
+        numbers::ssn_with_context,
+    ),
+    rule(
+        Number,
         K::CreditCard,
         r"[0-9]{4}(?:[ -]?[0-9]){9,15}",
         numbers::card,
     ),
     rule(
+        Number,
         K::Phone,
         r"(?:1[ .-]?)?(?:\([2-9][0-9]{2}\)|[2-9][0-9]{2})[ .-]?[2-9][0-9]{2}[ .-][0-9]{4}",
         numbers::phone_nanp,
     ),
     rule(
+        Number,
         K::Ipv4,
         r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}",
         network::ipv4,
     ),
     rule(
+        Number,
         K::Phone,
         r"0[0-9]{1,4}(?:[ ./-][0-9]{2,8}){1,4}",
         numbers::phone_national,
     ),
+    // Any other digit run counts as a phone only right after a phone word.
     rule(
-        K::Ipv6,
-        r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{1,37}",
-        network::ipv6,
+        Number,
+        K::Phone,
+        r"\(?[0-9][0-9 ().-]{5,18}[0-9]",
+        numbers::phone_with_context,
     ),
 ];

@@ -119,13 +119,21 @@ fn placeholder_password(p: &str) -> bool {
         )
 }
 
-/// `scheme://user:password@host`: the value is the password.
+/// `scheme://user:password@host` (the match starts at `://`): the value is the password.
 pub(crate) fn url_password(hay: &str, start: usize, end: usize) -> Option<(usize, usize)> {
-    if is_word(prev_char(hay, start)) {
+    // A scheme of 2-16 URL-scheme characters, starting with a letter, must lead to `://`.
+    let before = hay.get(start.saturating_sub(16)..start).unwrap_or("");
+    let scheme_len = before
+        .bytes()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-'))
+        .count();
+    let scheme = before.get(before.len() - scheme_len..).unwrap_or("");
+    if scheme.len() < 2 || !scheme.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return None;
     }
     let text = hay.get(start..end)?;
-    let userinfo_start = text.find("://")? + 3;
+    let userinfo_start = 3;
     let colon = userinfo_start + text.get(userinfo_start..)?.find(':')?;
     let value_start = start + colon + 1;
     let value_end = end.checked_sub(1)?; // before '@'

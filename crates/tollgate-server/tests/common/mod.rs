@@ -25,6 +25,8 @@ pub const MASTER_KEY: &str = "tg-test-master";
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub struct Gateway {
+    /// The running app's state (router health, cooldowns).
+    pub state: AppState,
     /// The gateway's system of record (SQLite in a temp dir).
     pub store: tollgate_store::DynStore,
     /// The batched spend-log writer the gateway records through.
@@ -184,8 +186,46 @@ pub async fn start_with(options: MockOptions) -> Gateway {
         route("hanging-upstream", "fake-openai", "hang", ModelKind::Chat),
         route("cut-upstream", "fake-openai", "cut-stream", ModelKind::Chat),
     ]);
-    let router =
-        Router::new(providers, routes, true, Duration::from_secs(10)).with_pricer(pricer.clone());
+    // Three deployments on two providers, each failing 30% of calls in random ways before the
+    // first byte (the chaos test), priced as the real models they stand for; falls back to the
+    // steady `gpt-upstream`.
+    let flaky = |provider: &str, upstream: &str, priced_as: &str| {
+        Deployment::new(
+            providers[provider].clone(),
+            Target::new(upstream, Duration::from_secs(10)),
+        )
+        .with_price(price(&providers[provider], priced_as))
+    };
+    routes.push(ModelRoute {
+        name: "chaotic".into(),
+        kind: ModelKind::Chat,
+        deployments: vec![
+            flaky("fake-openai", "flaky-30-gpt-4o-mini", "gpt-4o-mini"),
+            flaky("fake-openai", "flaky-30-gpt-4o", "gpt-4o"),
+            flaky(
+                "fake-anthropic",
+                "flaky-30-claude-sonnet-4-5",
+                "claude-sonnet-4-5",
+            ),
+        ],
+        retries: 2,
+        fallbacks: vec!["gpt-upstream".into()],
+        strategy: Strategy::Weighted,
+    });
+    let router = Router::new(providers, routes, true, Duration::from_secs(10))
+        .with_pricer(pricer.clone())
+        // Short cooldowns so failing deployments come back within a test's lifetime.
+        .with_cooldown(tollgate_router::CooldownPolicy {
+            failures: 3,
+            window: Duration::from_secs(1),
+            cooldown: Duration::from_millis(100),
+            max_retry_after: Duration::from_millis(200),
+        })
+        .with_backoff(tollgate_router::Backoff {
+            base: Duration::from_millis(1),
+            max: Duration::from_millis(5),
+            max_retry_after: Duration::from_millis(5),
+        });
 
     let data_dir = TempDir::new();
     let store = tollgate_store::open(&format!("sqlite://{}/t.db", data_dir.0.display()))
@@ -207,12 +247,14 @@ pub async fn start_with(options: MockOptions) -> Gateway {
         },
     )
     .with_spend_writer(writer.clone());
+    let app_state = state.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
         axum::serve(listener, build_app(state)).await.ok();
     });
     Gateway {
+        state: app_state,
         store,
         writer,
         base: format!("http://{address}"),
