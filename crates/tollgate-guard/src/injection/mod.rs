@@ -8,6 +8,7 @@
 
 mod encoded;
 mod lexicon;
+mod phrases;
 
 use std::collections::BTreeMap;
 
@@ -15,7 +16,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use crate::error::GuardConfigError;
 use crate::normalize::{Normalized, normalize};
-use lexicon::{Cue, EXTRACT_TARGETS, EXTRACT_VERBS, MODIFIERS, PHRASES, TARGETS, VERBS, rot13};
+use lexicon::{Cue, EXTRACT_TARGETS, EXTRACT_VERBS, MODIFIERS, TARGETS, VERBS, rot13};
+use phrases::PHRASES;
 
 /// Bytes allowed between an override verb and its target ("ignore all of the previous
 /// instructions" fits; a verb and a target in different sentences do not pair anyway).
@@ -313,4 +315,3 @@ fn obfuscation(n: &Normalized, signals: &mut Signals) {
 
 #[cfg(test)]
 mod tests;
-

@@ -13,7 +13,7 @@ pub(crate) fn luhn_ok(digits: &[u8]) -> bool {
         }
         sum += v;
     }
-    !digits.is_empty() && sum % 10 == 0
+    !digits.is_empty() && sum.is_multiple_of(10)
 }
 
 /// Whether a card number's issuer prefix and length belong to a real scheme. Luhn alone lets

@@ -126,3 +126,26 @@ pub(crate) fn digits_of(s: &str) -> Vec<u8> {
         .map(|b| b - b'0')
         .collect()
 }
+
+/// `has_word(&left_window(hay, at, bytes), words)` without allocating (ASCII windows, the usual
+/// case, are compared in place), for the hot path.
+pub(crate) fn word_before(hay: &str, at: usize, bytes: usize, words: &[&str]) -> bool {
+    let mut from = at.saturating_sub(bytes.min(LEFT_WINDOW));
+    while from < at && !hay.is_char_boundary(from) {
+        from += 1;
+    }
+    let window = hay.as_bytes().get(from..at).unwrap_or(&[]);
+    if !window.is_ascii() {
+        return has_word(&left_window(hay, at, bytes), words);
+    }
+    words.iter().any(|w| {
+        let w = w.as_bytes();
+        window.windows(w.len()).enumerate().any(|(i, cand)| {
+            let alone = !w.first().is_some_and(u8::is_ascii_alphanumeric)
+                || i.checked_sub(1)
+                    .and_then(|p| window.get(p))
+                    .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+            cand.eq_ignore_ascii_case(w) && alone && window.get(i + w.len()) != Some(&b'_')
+        })
+    })
+}

@@ -6,7 +6,7 @@
 use super::checksum::{card_brand_ok, iban_checksum_ok, iban_length, luhn_ok, ssn_ok};
 use super::context::{
     NOT_PERSONAL_CONTEXT, PHONE_CONTEXT, continues_number, digits_of, has_word, is_digit, is_word,
-    left_window, next_char, number_before, prev_char,
+    left_window, next_char, number_before, prev_char, word_before,
 };
 
 const SEPS: &[char] = &['-', '.', ' ', '/'];
@@ -32,12 +32,11 @@ fn bounded_number(hay: &str, start: usize, end: usize) -> bool {
         && !number_before(hay, start, &['-', '.', '/', ' '])
         && !is_digit(next_char(hay, end))
         && !continues_number(hay, end, &['-', '.', '/'])
-        && !(next_char(hay, end) == Some('.') && is_word(super::context::second_char(hay, end)))
+        && (next_char(hay, end) != Some('.') || !is_word(super::context::second_char(hay, end)))
 }
 
 fn not_an_identifier(hay: &str, start: usize) -> bool {
-    let window = left_window(hay, start, 24);
-    !has_word(&window, NOT_PERSONAL_CONTEXT) || has_word(&window, PHONE_CONTEXT)
+    !word_before(hay, start, 24, NOT_PERSONAL_CONTEXT) || word_before(hay, start, 24, PHONE_CONTEXT)
 }
 
 /// `+CC ...`: the plus sign is a strong signal, so only the digit count and shape are checked.
@@ -62,11 +61,11 @@ pub(crate) fn phone_with_context(hay: &str, start: usize, end: usize) -> Option<
     let value = hay.get(start..end)?;
     let digits = digits_of(value).len();
     let balanced = value.matches('(').count() == value.matches(')').count();
-    let window = left_window(hay, start, 24);
-    ((7..=15).contains(&digits)
+    // The context test first: most digit runs have no phone word before them.
+    (word_before(hay, start, 24, PHONE_CONTEXT)
+        && (7..=15).contains(&digits)
         && balanced
         && !looks_like_date(value)
-        && has_word(&window, PHONE_CONTEXT)
         && bounded_number(hay, start, end))
     .then_some((start, end))
 }
@@ -196,7 +195,7 @@ pub(crate) fn iban(hay: &str, start: usize, end: usize) -> Option<(usize, usize)
 /// `123-45-6789`: issued ranges only, and not next to identifier words.
 pub(crate) fn ssn_dashed(hay: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     let value = hay.get(start..end)?;
-    let keyword = has_word(&left_window(hay, start, 28), SSN_CONTEXT);
+    let keyword = word_before(hay, start, 28, SSN_CONTEXT);
     (ssn_ok(&digits_of(value))
         && bounded_number(hay, start, end)
         && (keyword || not_an_identifier(hay, start)))
@@ -207,9 +206,10 @@ pub(crate) fn ssn_dashed(hay: &str, start: usize, end: usize) -> Option<(usize, 
 /// makes spaces and bare digits acceptable.
 pub(crate) fn ssn_with_context(hay: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     let value = hay.get(start..end)?;
-    let window = left_window(hay, start, 28);
-    (has_word(&window, SSN_CONTEXT) && ssn_ok(&digits_of(value)) && bounded_number(hay, start, end))
-        .then_some((start, end))
+    (word_before(hay, start, 28, SSN_CONTEXT)
+        && ssn_ok(&digits_of(value))
+        && bounded_number(hay, start, end))
+    .then_some((start, end))
 }
 
 const SSN_CONTEXT: &[&str] = &[

@@ -3,8 +3,9 @@
 //! phone word claims the number after it before the bare-number patterns do).
 //!
 //! Rules every pattern follows, because the stream scanner's bound depends on them:
-//! - ASCII classes only (`[0-9]`, not `\d`), and no `\b`: the lazy DFA stays fast on any text,
-//!   and boundaries are checked by the validator with bounded look-around instead;
+//! - ASCII classes only (`[0-9]`, not `\d`), and only the ASCII `(?-u:\b)`: the lazy DFA stays
+//!   fast on any text. Numbers start at a word boundary so the engine, not a retry loop, skips
+//!   the inside of digit runs; other boundaries are checked by the validators;
 //! - at most [`crate::MAX_ENTITY_BYTES`] bytes per match. Open-ended secrets match a bounded
 //!   prefix and are grown by their [`Extend`] rule.
 
@@ -182,19 +183,19 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     rule(
         Number,
         K::UsSsn,
-        r"[0-9]{3}-[0-9]{2}-[0-9]{4}",
+        r"(?-u:\b)[0-9]{3}-[0-9]{2}-[0-9]{4}",
         numbers::ssn_dashed,
     ),
     rule(
         Number,
         K::UsSsn,
-        r"[0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4}",
+        r"(?-u:\b)[0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4}",
         numbers::ssn_with_context,
     ),
     rule(
         Number,
         K::CreditCard,
-        r"[0-9]{4}(?:[ -]?[0-9]){9,15}",
+        r"(?-u:\b)[0-9]{4}(?:[ -]?[0-9]){9,15}",
         numbers::card,
     ),
     rule(
@@ -206,20 +207,20 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     rule(
         Number,
         K::Ipv4,
-        r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}",
+        r"(?-u:\b)[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}",
         network::ipv4,
     ),
     rule(
         Number,
         K::Phone,
-        r"0[0-9]{1,4}(?:[ ./-][0-9]{2,8}){1,4}",
+        r"(?-u:\b)0[0-9]{1,4}(?:[ ./-][0-9]{2,8}){1,4}",
         numbers::phone_national,
     ),
-    // Any other digit run counts as a phone only right after a phone word.
+    // A bare digit run counts as a phone only right after a phone word.
     rule(
         Number,
         K::Phone,
-        r"\(?[0-9][0-9 ().-]{5,18}[0-9]",
+        r"(?-u:\b)[0-9]{7,15}",
         numbers::phone_with_context,
     ),
 ];

@@ -1,0 +1,67 @@
+//! The limits' share of one request, in process: a requests/min and a tokens/min check, a
+//! reservation over four budgets (key, user, team, organization), its settlement and the token
+//! refund. The budget: under 5 µs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use tollgate_limits::{
+    BudgetSpec, Counters, InProcessCounters, InProcessRateLimiter, Period, RateCheck,
+    RateLimiter, ReservationId, ReserveRequest, Scope, SystemClock,
+};
+use tollgate_types::NanoUsd;
+
+fn one_request(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let clock = Arc::new(SystemClock);
+    // A short retention, as a busy gateway's steady state: closed reservations are forgotten
+    // while the bench runs instead of piling up.
+    let counters: Arc<dyn Counters> = Arc::new(InProcessCounters::with_retention(
+        clock.clone(),
+        Duration::from_secs(1),
+    ));
+    let limiter: Arc<dyn RateLimiter> = Arc::new(InProcessRateLimiter::new(clock));
+    let huge = NanoUsd(i64::MAX / 4);
+    let budgets = vec![
+        BudgetSpec::hard(Scope::Key("key-1".into()), huge, Period::Daily),
+        BudgetSpec::hard(Scope::User("user-1".into()), huge, Period::Monthly),
+        BudgetSpec::hard(Scope::Team("team-1".into()), huge, Period::Monthly),
+        BudgetSpec::credits("org-1", huge),
+    ];
+    let checks = vec![
+        RateCheck::requests(Scope::Key("key-1".into()), 1_000_000_000),
+        RateCheck::tokens(Scope::Key("key-1".into()), 1_000_000_000_000, 1_200),
+    ];
+    let next_id = AtomicU64::new(0);
+
+    c.bench_function("rate check + reserve 4 budgets + settle + refund", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let grant = limiter.acquire(checks.clone()).await.unwrap();
+                let id = ReservationId::from(format!(
+                    "req-{}",
+                    next_id.fetch_add(1, Ordering::Relaxed)
+                ));
+                let request = ReserveRequest {
+                    id: id.clone(),
+                    budgets: budgets.clone(),
+                    amount: NanoUsd(1_500_000),
+                    lease: Duration::from_secs(600),
+                };
+                counters.reserve(request).await.unwrap();
+                counters.settle(&id, NanoUsd(900_000)).await.unwrap();
+                if let Some(refund) = grant.into_refund(800) {
+                    limiter.refund(refund).await.unwrap();
+                }
+            })
+        })
+    });
+}
+
+criterion_group!(benches, one_request);
+criterion_main!(benches);

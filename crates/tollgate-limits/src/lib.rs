@@ -1,0 +1,51 @@
+//! Rate limits, parallel limits, budgets and prepaid credits that stay exact under concurrency.
+//!
+//! On the request path (design.md §1):
+//!
+//! 1. **Rate limits** (step 5): [`RateLimiter::acquire`] takes one request and the call's
+//!    worst-case tokens from every requests/min and tokens/min limit of the key and team, all or
+//!    none; [`ParallelLimiter::try_acquire`] takes an in-flight slot whose permit frees itself
+//!    when dropped. Deployment limits are checked the same way when the router picks one.
+//! 2. **Reserve** (step 6): [`Counters::reserve`] holds the call's worst-case cost against every
+//!    budget in the chain and the credit balance, all or none, under a lease; a
+//!    [`ReservationGuard`] makes sure the hold is settled or released however the call ends.
+//! 3. **Settle** (step 10): [`Counters::settle`] charges the actual cost and frees the rest;
+//!    [`RateGrant::into_refund`] gives back the tokens the worst case did not use.
+//!
+//! Exactness: a hard budget admits a call only if `spent + reserved + amount <= limit` in one
+//! atomic step, so settled spend never passes the limit while calls cost no more than they
+//! reserved, and nothing is refused that fits. Settle and release are idempotent; a holder that
+//! died loses its hold when the lease ends, so no counter drifts.
+//!
+//! Backends: everything that counts sits behind [`Counters`] and [`RateLimiter`], whose
+//! methods are each one atomic operation that maps onto one Redis Lua script. The in-process
+//! backends are [`InProcessCounters`] and [`InProcessRateLimiter`].
+
+mod budget;
+mod clock;
+mod counters;
+mod credits;
+mod guard;
+mod in_process;
+mod parallel;
+mod period;
+mod rate;
+mod scope;
+
+pub use budget::{BudgetAlert, BudgetMode, BudgetSpec, Refusal, RefusalCode};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use counters::{
+    CounterError, Counters, OpenReservation, ReapReport, ReleaseOutcome, RenewOutcome,
+    Reservation, ReservationId, ReserveError, ReserveRequest, ScopeReport, SettleOutcome,
+    Settlement,
+};
+pub use credits::{CreditTotals, FeeSchedule, LedgerEntry, LedgerKind, Purchase, balance};
+pub use guard::ReservationGuard;
+pub use in_process::{DEFAULT_RETENTION, InProcessCounters};
+pub use parallel::{ParallelLimit, ParallelLimiter, ParallelPermit, ParallelRefused};
+pub use period::{Period, UtcOffset};
+pub use rate::{
+    InProcessRateLimiter, Quota, RateCheck, RateError, RateGrant, RateKind, RateLimited,
+    RateLimiter, RateStatus, TokenRefund, go_duration,
+};
+pub use scope::Scope;

@@ -1,0 +1,122 @@
+//! Rate limits in this process's memory: one GCRA state per (scope, kind) under one mutex.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+
+use super::gcra::{Gcra, Take};
+use super::limiter::{RateError, RateGrant, RateLimited, RateLimiter, RateStatus, TokenRefund};
+use super::quota::{RateCheck, RateKind};
+use crate::clock::Clock;
+use crate::counters::CounterError;
+use crate::scope::Scope;
+
+pub struct InProcessRateLimiter {
+    clock: Arc<dyn Clock>,
+    buckets: Mutex<HashMap<(Scope, RateKind), Gcra>>,
+}
+
+impl InProcessRateLimiter {
+    pub fn new(clock: Arc<dyn Clock>) -> InProcessRateLimiter {
+        InProcessRateLimiter {
+            clock,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+#[async_trait]
+impl RateLimiter for InProcessRateLimiter {
+    async fn acquire(&self, checks: Vec<RateCheck>) -> Result<RateGrant, RateError> {
+        if has_duplicates(&checks) {
+            return Err(CounterError::Invalid("a limit appears twice in one rate check").into());
+        }
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = self.clock.now_millis();
+        // First every check, then every take: a refused call takes nothing anywhere.
+        let mut takes = Vec::with_capacity(checks.len());
+        for check in &checks {
+            let take = match buckets.get_mut(&(check.scope.clone(), check.kind)) {
+                Some(bucket) => {
+                    bucket.requantize(check.quota, now);
+                    bucket.take(check.amount, now)
+                }
+                None => Gcra::new(check.quota, now).take(check.amount, now),
+            };
+            match take {
+                Take::Fits { tat, after } => takes.push((tat, status(check, after))),
+                Take::Denied {
+                    now: standing,
+                    retry_after_ms,
+                } => {
+                    return Err(RateError::Limited(Box::new(RateLimited {
+                        status: status(check, standing),
+                        requested: check.amount,
+                        retry_after_ms,
+                    })));
+                }
+            }
+        }
+        let mut grant = RateGrant {
+            requests: None,
+            tokens: None,
+            tokens_taken: Vec::new(),
+        };
+        for (check, (tat, status)) in checks.into_iter().zip(takes) {
+            buckets
+                .entry((check.scope.clone(), check.kind))
+                .or_insert_with(|| Gcra::new(check.quota, now))
+                .commit(tat);
+            if check.kind == RateKind::Tokens && check.amount > 0 {
+                grant.tokens_taken.push((check.scope, check.amount));
+            }
+            let tightest = match status.kind {
+                RateKind::Requests => &mut grant.requests,
+                RateKind::Tokens => &mut grant.tokens,
+            };
+            if tightest.as_ref().is_none_or(|t| status.remaining < t.remaining) {
+                *tightest = Some(status);
+            }
+        }
+        Ok(grant)
+    }
+
+    async fn refund(&self, refund: TokenRefund) -> Result<(), CounterError> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = self.clock.now_millis();
+        for (scope, unused) in refund.unused {
+            // No state means a full bucket: nothing to give back to.
+            if let Some(bucket) = buckets.get_mut(&(scope, RateKind::Tokens)) {
+                bucket.refund(unused, now);
+            }
+        }
+        Ok(())
+    }
+
+    async fn reap(&self) -> Result<usize, CounterError> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = self.clock.now_millis();
+        let before = buckets.len();
+        buckets.retain(|_, bucket| !bucket.is_full(now));
+        Ok(before - buckets.len())
+    }
+}
+
+fn status(check: &RateCheck, standing: super::gcra::Standing) -> RateStatus {
+    RateStatus {
+        scope: check.scope.clone(),
+        kind: check.kind,
+        limit: check.quota.limit(),
+        remaining: standing.remaining,
+        reset_ms: standing.reset_ms,
+    }
+}
+
+fn has_duplicates(checks: &[RateCheck]) -> bool {
+    checks.iter().enumerate().any(|(index, check)| {
+        checks[..index]
+            .iter()
+            .any(|earlier| earlier.scope == check.scope && earlier.kind == check.kind)
+    })
+}
