@@ -57,6 +57,8 @@ pub struct CallRecord {
     pub time_to_first_token: Option<Duration>,
     pub status: u16,
     pub error_class: Option<String>,
+    /// What the guardrails found (types and counts, scores, rules; never the values).
+    pub guardrails: Option<serde_json::Value>,
 }
 
 impl CallRecord {
@@ -81,6 +83,7 @@ impl CallRecord {
             time_to_first_token: None,
             status: 200,
             error_class: None,
+            guardrails: None,
         }
     }
 
@@ -135,7 +138,7 @@ impl CallRecord {
             status: self.status,
             error_class: self.error_class,
             tags: self.tags,
-            guardrails: None,
+            guardrails: self.guardrails,
         }
     }
 }

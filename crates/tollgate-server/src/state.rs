@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use tollgate_guard::Guard;
 use tollgate_router::Router;
 use tollgate_store::{DynStore, SpendWriter};
 
@@ -25,6 +26,15 @@ struct Inner {
     store: DynStore,
     limits: ServerLimits,
     spend_writer: Option<SpendWriter>,
+    guard: Option<GuardrailSet>,
+}
+
+/// The compiled guardrails and whether they rewrite answers (then answers must come back in
+/// canonical form so they can be scanned; same-dialect passthrough is skipped).
+#[derive(Clone)]
+pub struct GuardrailSet {
+    pub guard: Guard,
+    pub rewrites_output: bool,
 }
 
 /// Limits on what a caller may send.
@@ -51,6 +61,7 @@ impl AppState {
                 store,
                 limits,
                 spend_writer: None,
+                guard: None,
             }),
         }
     }
@@ -62,6 +73,24 @@ impl AppState {
             None => tracing::error!("spend writer attached after the state was shared; ignored"),
         }
         self
+    }
+
+    /// Applies these guardrails to every request (and answer, when they rewrite output).
+    pub fn with_guard(mut self, guard: Guard, rewrites_output: bool) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => {
+                inner.guard = Some(GuardrailSet {
+                    guard,
+                    rewrites_output,
+                })
+            }
+            None => tracing::error!("guardrails attached after the state was shared; ignored"),
+        }
+        self
+    }
+
+    pub fn guard(&self) -> Option<&GuardrailSet> {
+        self.inner.guard.as_ref()
     }
 
     pub fn spend_writer(&self) -> Option<&SpendWriter> {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
+use tollgate_guard::OutputScanner;
 use tollgate_pricing::ModelPrice;
 use tollgate_providers::ChatStream;
 use tollgate_types::{Cost, GatewayError, NanoUsd, StreamEvent, Usage};
@@ -74,14 +75,34 @@ impl Drop for StreamAccount {
     }
 }
 
+/// `scanner`: output guardrails; text is held back at most a bounded number of bytes so entities
+/// split across chunks are still caught, and flushed before each finish and at the end.
 pub fn encode(
     mut upstream: ChatStream,
     mut encoder: Box<dyn StreamEncoder>,
     mut account: Option<StreamAccount>,
+    mut scanner: Option<OutputScanner>,
 ) -> Body {
     let frames = async_stream::stream! {
         let mut buffer = BytesMut::with_capacity(1024);
         while let Some(event) = upstream.next().await {
+            let event = match (scanner.as_mut(), event) {
+                (Some(scanner), StreamEvent::TextDelta { choice, text }) => {
+                    let safe = scanner.push(&text);
+                    if safe.is_empty() {
+                        continue;
+                    }
+                    StreamEvent::TextDelta { choice, text: safe }
+                }
+                (Some(scanner), finish @ StreamEvent::Finish { .. }) => {
+                    let rest = scanner.finish();
+                    if !rest.is_empty() {
+                        encoder.event(StreamEvent::TextDelta { choice: 0, text: rest }, &mut buffer);
+                    }
+                    finish
+                }
+                (_, event) => event,
+            };
             match event {
                 StreamEvent::Error(error) => {
                     tracing::debug!(%error, "upstream failed mid-stream");
@@ -115,6 +136,12 @@ pub fn encode(
             }
             if !buffer.is_empty() {
                 yield Ok(buffer.split().freeze());
+            }
+        }
+        if let Some(scanner) = scanner.as_mut() {
+            let rest = scanner.finish();
+            if !rest.is_empty() {
+                encoder.event(StreamEvent::TextDelta { choice: 0, text: rest }, &mut buffer);
             }
         }
         let cost = account.as_ref().and_then(StreamAccount::cost);

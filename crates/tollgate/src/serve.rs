@@ -30,6 +30,8 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
     let limits = ServerLimits {
         max_body_bytes: usize::try_from(config.server.max_body_bytes).unwrap_or(usize::MAX),
     };
+    let (guard, rewrites_output) =
+        wiring::build_guard(&config).map_err(|error| format!("invalid guardrails: {error}"))?;
     let spend_writer = SpendWriter::start(store.clone(), SpendWriterConfig::default());
     let state = AppState::new(
         router,
@@ -37,7 +39,8 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
         store.clone(),
         limits,
     )
-    .with_spend_writer(spend_writer.clone());
+    .with_spend_writer(spend_writer.clone())
+    .with_guard(guard, rewrites_output);
     let state = match source {
         Some(path) => state.with_reloader(Arc::new(move || {
             let config =

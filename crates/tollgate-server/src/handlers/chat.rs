@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
+use tollgate_guard::{Findings, Restorer};
 use tollgate_providers::ChatReply;
 use tollgate_router::ModelRoute;
 use tollgate_types::{Dialect, GatewayError};
@@ -14,7 +15,7 @@ use crate::accounting::{self, CallRecord};
 use crate::auth::Principal;
 use crate::request_id::request_id;
 use crate::respond::{self, GatewayHeaders};
-use crate::state::AppState;
+use crate::state::{AppState, GuardrailSet};
 use crate::streaming::{self, StreamAccount};
 use crate::{body, dialect};
 
@@ -66,10 +67,14 @@ async fn serve(
     let body = body::read_limited(body, state.limits().max_body_bytes).await?;
     let principal = state.auth().authenticate(headers).await?;
     let call = record.insert(CallRecord::new(&gateway_headers.request_id, &principal));
-    let request = dialect::parse_chat_request(dialect, &body)?;
+    let mut request = dialect::parse_chat_request(dialect, &body)?;
     call.requested_model = request.model.clone();
     call.end_user = request.user.clone();
     let route = authorize_model(state, &principal, &request.model)?;
+    let restorer = match state.guard() {
+        Some(guardrails) => Some(inspect(guardrails, &mut request, call)?),
+        None => None,
+    };
 
     if request.stream {
         let routed = match state.router().chat_stream(&route, &request).await {
@@ -88,7 +93,16 @@ async fn serve(
         let account = record
             .take()
             .map(|call| StreamAccount::new(state.clone(), call, routed.price.clone()));
-        let body = streaming::encode(routed.value, encoder, account);
+        let scanner = match (state.guard(), restorer) {
+            // One scanner follows one text: with several choices interleaved it would mix them.
+            (Some(guardrails), Some(restorer))
+                if guardrails.rewrites_output && request.n.unwrap_or(1) <= 1 =>
+            {
+                Some(guardrails.guard.output_scanner(restorer))
+            }
+            _ => None,
+        };
+        let body = streaming::encode(routed.value, encoder, account, scanner);
         return Ok(respond::event_stream(body, gateway_headers));
     }
 
@@ -107,7 +121,17 @@ async fn serve(
     gateway_headers.attempts = Some(routed.attempts.len());
     let price = routed.price.as_deref();
     let body = match routed.value {
-        ChatReply::Canonical(response) => {
+        ChatReply::Canonical(mut response) => {
+            if let (Some(guardrails), Some(restorer)) = (state.guard(), restorer.as_ref())
+                && guardrails.rewrites_output
+            {
+                for choice in &mut response.choices {
+                    if let Some(content) = choice.message.content.as_mut() {
+                        let (scanned, _) = guardrails.guard.scan_answer(content, restorer);
+                        *content = scanned;
+                    }
+                }
+            }
             let cost = accounting::settle(&response.usage, response.provider_cost, price);
             call.usage = response.usage;
             call.cost = cost;
@@ -131,6 +155,40 @@ async fn serve(
         }
     };
     Ok(respond::json(StatusCode::OK, body, gateway_headers))
+}
+
+/// Runs the input guardrails: rewrites the request (redaction), records what they found, and
+/// refuses it (400 in the caller's dialect) when a guardrail blocks. Returns what is needed to
+/// restore reversible placeholders in the answer.
+fn inspect(
+    guardrails: &GuardrailSet,
+    request: &mut tollgate_types::ChatRequest,
+    call: &mut CallRecord,
+) -> Result<Restorer, GatewayError> {
+    match guardrails.guard.inspect_request(request) {
+        Ok(inspection) => {
+            if guardrails.rewrites_output {
+                // Answers must come back canonical to be scanned.
+                request.passthrough = None;
+            }
+            call.guardrails = findings_json(&inspection.findings);
+            Ok(inspection.restorer)
+        }
+        Err(blocked) => {
+            call.guardrails = findings_json(&blocked.findings);
+            Err(GatewayError::invalid_request(blocked.message).with_code(blocked.code.as_str()))
+        }
+    }
+}
+
+/// Findings worth a line in the spend log (nothing found, nothing recorded).
+fn findings_json(findings: &Findings) -> Option<serde_json::Value> {
+    let worth_recording = !findings.pii.is_empty()
+        || findings.injection_score > 0
+        || !findings.policy_rules.is_empty();
+    worth_recording
+        .then(|| serde_json::to_value(findings).ok())
+        .flatten()
 }
 
 /// The route for the requested model, if it exists and the caller may use it. A key with a

@@ -78,6 +78,27 @@ pub async fn start() -> Gateway {
 }
 
 pub async fn start_with(options: MockOptions) -> Gateway {
+    start_inner(options, None).await
+}
+
+/// A gateway whose requests and answers pass through these guardrails.
+pub async fn start_guarded(settings: tollgate_guard::GuardSettings) -> Gateway {
+    let rewrites_output = settings.pii.scan_output
+        && (settings.pii.reversible
+            || matches!(
+                settings.pii.mode,
+                tollgate_guard::PiiMode::Mask
+                    | tollgate_guard::PiiMode::Redact
+                    | tollgate_guard::PiiMode::Block
+            ));
+    let guard = tollgate_guard::Guard::new(settings).expect("valid guardrails");
+    start_inner(MockOptions::default(), Some((guard, rewrites_output))).await
+}
+
+async fn start_inner(
+    options: MockOptions,
+    guard: Option<(tollgate_guard::Guard, bool)>,
+) -> Gateway {
     let mock = MockServer::start(options).await.expect("mock starts");
     let base = mock.base_url();
     let client = UpstreamClient::new(Duration::from_secs(2));
@@ -247,6 +268,10 @@ pub async fn start_with(options: MockOptions) -> Gateway {
         },
     )
     .with_spend_writer(writer.clone());
+    let state = match guard {
+        Some((guard, rewrites_output)) => state.with_guard(guard, rewrites_output),
+        None => state,
+    };
     let app_state = state.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
