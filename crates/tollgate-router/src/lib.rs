@@ -100,6 +100,14 @@ impl Router {
         self
     }
 
+    /// The deployment the route's strategy would pick for a first attempt now (the routing
+    /// decision alone, for benchmarks and diagnostics).
+    pub fn choose<'a>(&self, route: &'a ModelRoute) -> Option<&'a Deployment> {
+        select::pick(&route.deployments, &[], route.strategy, false)
+            .or_else(|| select::pick(&route.deployments, &[], route.strategy, true))
+            .map(|index| &route.deployments[index])
+    }
+
     /// Whether any deployment this route could use (its own or its fallbacks') has no price.
     pub fn has_unpriced_deployment(&self, route: &ModelRoute) -> bool {
         std::iter::once(route)

@@ -1,0 +1,62 @@
+//! What the routing decision costs per request: resolving the public model name and choosing a
+//! deployment, for each strategy, over three deployments (target: under 2 µs).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use tollgate_providers::{
+    MockSettings, Provider, ProviderKind, ProviderSpec, Target, UpstreamClient,
+};
+use tollgate_router::{Deployment, ModelKind, ModelRoute, Router, Strategy};
+
+fn router(strategy: Strategy) -> Router {
+    let spec = ProviderSpec {
+        mock: MockSettings::default(),
+        ..ProviderSpec::new("demo", ProviderKind::Mock, "")
+    };
+    let provider: Arc<dyn Provider> =
+        tollgate_providers::build_provider(spec, UpstreamClient::new(Duration::from_secs(1)));
+    let deployments = (0..3)
+        .map(|i| {
+            let mut deployment =
+                Deployment::new(provider.clone(), Target::new(format!("m{i}"), Duration::from_secs(30)))
+                    .with_weight(i + 1);
+            deployment.cost_rank = Some(u64::from(i) * 10);
+            deployment
+        })
+        .collect();
+    let route = ModelRoute {
+        name: "fast".into(),
+        kind: ModelKind::Chat,
+        deployments,
+        retries: 2,
+        fallbacks: vec![],
+        strategy,
+    };
+    let providers = HashMap::from([("demo".to_string(), provider)]);
+    Router::new(providers, vec![route], true, Duration::from_secs(30))
+}
+
+fn routing(c: &mut Criterion) {
+    for (name, strategy) in [
+        ("weighted", Strategy::Weighted),
+        ("least_busy", Strategy::LeastBusy),
+        ("lowest_latency", Strategy::LowestLatency),
+        ("lowest_cost", Strategy::LowestCost),
+    ] {
+        let router = router(strategy);
+        c.bench_function(&format!("resolve + choose ({name}, 3 deployments)"), |b| {
+            b.iter(|| {
+                let route = router.resolve(black_box("fast")).unwrap();
+                black_box(router.choose(&route).map(|d| d.weight))
+            })
+        });
+    }
+}
+
+criterion_group!(benches, routing);
+criterion_main!(benches);
