@@ -95,7 +95,9 @@ pub struct Settlement {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReleaseOutcome {
-    Released { amount: NanoUsd },
+    Released {
+        amount: NanoUsd,
+    },
     AlreadyReleased,
     AlreadySettled,
     /// The lease ran out first; the hold is already free.
@@ -105,7 +107,9 @@ pub enum ReleaseOutcome {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RenewOutcome {
-    Renewed { expires_at_ms: i64 },
+    Renewed {
+        expires_at_ms: i64,
+    },
     /// Settled, released, expired or unknown: there is no hold left to extend.
     NotOpen,
 }

@@ -50,10 +50,7 @@ impl ReservationGuard {
         // If this future is cancelled mid-way, the drop settles again; idempotency makes
         // that safe. `finished` is set only once the backend answered.
         self.charge_on_drop = Some(actual);
-        let outcome = self
-            .counters
-            .settle(&self.reservation.id, actual)
-            .await?;
+        let outcome = self.counters.settle(&self.reservation.id, actual).await?;
         self.finished = true;
         Ok(outcome)
     }

@@ -35,9 +35,8 @@ mod scope;
 pub use budget::{BudgetAlert, BudgetMode, BudgetSpec, Refusal, RefusalCode};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use counters::{
-    CounterError, Counters, OpenReservation, ReapReport, ReleaseOutcome, RenewOutcome,
-    Reservation, ReservationId, ReserveError, ReserveRequest, ScopeReport, SettleOutcome,
-    Settlement,
+    CounterError, Counters, OpenReservation, ReapReport, ReleaseOutcome, RenewOutcome, Reservation,
+    ReservationId, ReserveError, ReserveRequest, ScopeReport, SettleOutcome, Settlement,
 };
 pub use credits::{CreditTotals, FeeSchedule, LedgerEntry, LedgerKind, Purchase, balance};
 pub use guard::ReservationGuard;

@@ -42,7 +42,10 @@ impl ParallelLimiter {
 
     /// Take one slot on every scope, or none if any is full. A scope named twice counts once.
     pub fn try_acquire(&self, limits: &[ParallelLimit]) -> Result<ParallelPermit, ParallelRefused> {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let mut scopes: Vec<Scope> = Vec::with_capacity(limits.len());
         for limit in limits {
             if scopes.contains(&limit.scope) {
@@ -68,7 +71,10 @@ impl ParallelLimiter {
     }
 
     pub fn in_flight(&self, scope: &Scope) -> u32 {
-        let in_flight = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        let in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         in_flight.get(scope).copied().unwrap_or(0)
     }
 }
@@ -82,7 +88,10 @@ pub struct ParallelPermit {
 
 impl Drop for ParallelPermit {
     fn drop(&mut self) {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         for scope in &self.scopes {
             if let Some(count) = in_flight.get_mut(scope) {
                 *count = count.saturating_sub(1);

@@ -48,9 +48,7 @@ impl Period {
         let start_day = match self {
             Period::None => return i64::MIN,
             Period::Daily => local_day,
-            Period::Weekly => {
-                local_day - (local_day + DAYS_FROM_MONDAY_TO_THURSDAY).rem_euclid(7)
-            }
+            Period::Weekly => local_day - (local_day + DAYS_FROM_MONDAY_TO_THURSDAY).rem_euclid(7),
             Period::Monthly => {
                 let (year, month, _) = civil_from_days(local_day);
                 days_from_civil(year, month, 1)
@@ -99,7 +97,9 @@ impl UtcOffset {
         if minutes.abs() > 18 * 60 {
             return None;
         }
-        i16::try_from(minutes).ok().map(|minutes| UtcOffset { minutes })
+        i16::try_from(minutes)
+            .ok()
+            .map(|minutes| UtcOffset { minutes })
     }
 
     pub fn minutes(self) -> i32 {

@@ -18,10 +18,14 @@ pub(super) struct OpenHold {
 
 #[derive(Debug)]
 pub(super) enum Closed {
-    Settled { charged: i64 },
+    Settled {
+        charged: i64,
+    },
     Released,
     /// The lease ran out; the specs stay so a late settle is still charged.
-    Expired { budgets: Vec<BudgetSpec> },
+    Expired {
+        budgets: Vec<BudgetSpec>,
+    },
 }
 
 #[derive(Debug)]

@@ -17,8 +17,8 @@ use tollgate_types::NanoUsd;
 use crate::budget::BudgetSpec;
 use crate::clock::Clock;
 use crate::counters::{
-    CounterError, Counters, ReapReport, ReleaseOutcome, RenewOutcome, Reservation,
-    ReservationId, ReserveError, ReserveRequest, ScopeReport, SettleOutcome,
+    CounterError, Counters, ReapReport, ReleaseOutcome, RenewOutcome, Reservation, ReservationId,
+    ReserveError, ReserveRequest, ScopeReport, SettleOutcome,
 };
 use crate::scope::Scope;
 use state::State;

@@ -106,7 +106,8 @@ impl ScopeState {
     pub(super) fn charge(&mut self, actual: i64) -> Option<BudgetAlert> {
         self.spent = self.spent.saturating_add(actual);
         let percent = self.spec.alert_at_percent?;
-        let crossed = i128::from(self.spent) * 100 >= i128::from(self.spec.limit.0) * i128::from(percent);
+        let crossed =
+            i128::from(self.spent) * 100 >= i128::from(self.spec.limit.0) * i128::from(percent);
         if !crossed || self.alerted_window == Some(self.window_start) {
             return None;
         }

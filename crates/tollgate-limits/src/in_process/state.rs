@@ -76,7 +76,7 @@ impl State {
             .map_err(ReserveError::Refused)?;
         }
         for spec in &request.budgets {
-            self.state_for(spec, now).hold(amount);
+            self.with_state(spec, now, |state| state.hold(amount));
         }
         let lease_ms = i64::try_from(request.lease.as_millis()).unwrap_or(i64::MAX);
         let hold = OpenHold {
@@ -112,11 +112,17 @@ impl State {
         match self.book.close(id, closed, now) {
             Some(Entry::Open(hold)) => {
                 let alerts = self.charge(&hold.budgets, Some(hold.amount), actual.0, now);
-                Ok(SettleOutcome::Settled(settlement(hold.amount, actual.0, alerts)))
+                Ok(SettleOutcome::Settled(settlement(
+                    hold.amount,
+                    actual.0,
+                    alerts,
+                )))
             }
             Some(Entry::Closed(Closed::Expired { budgets })) => {
                 let alerts = self.charge(&budgets, None, actual.0, now);
-                Ok(SettleOutcome::SettledAfterExpiry(settlement(0, actual.0, alerts)))
+                Ok(SettleOutcome::SettledAfterExpiry(settlement(
+                    0, actual.0, alerts,
+                )))
             }
             _ => Ok(SettleOutcome::Unknown),
         }
@@ -133,12 +139,14 @@ impl State {
     ) -> Vec<BudgetAlert> {
         let mut alerts = Vec::new();
         for spec in budgets {
-            let state = self.state_for(spec, now);
-            state.roll(now);
-            if let Some(amount) = held {
-                state.unhold(amount);
-            }
-            alerts.extend(state.charge(actual));
+            let alert = self.with_state(spec, now, |state| {
+                state.roll(now);
+                if let Some(amount) = held {
+                    state.unhold(amount);
+                }
+                state.charge(actual)
+            });
+            alerts.extend(alert);
         }
         alerts
     }
@@ -214,10 +222,21 @@ impl State {
         })
     }
 
-    fn state_for(&mut self, spec: &BudgetSpec, now: i64) -> &mut ScopeState {
-        self.scopes
-            .entry(spec.scope.clone())
-            .or_insert_with(|| ScopeState::new(spec, now))
+    /// Run `change` on the scope's state, created from `spec` if new. Looks up before
+    /// inserting so the hot path (a known scope) never clones the scope's id.
+    fn with_state<R>(
+        &mut self,
+        spec: &BudgetSpec,
+        now: i64,
+        change: impl FnOnce(&mut ScopeState) -> R,
+    ) -> R {
+        if let Some(state) = self.scopes.get_mut(&spec.scope) {
+            return change(state);
+        }
+        let mut state = ScopeState::new(spec, now);
+        let result = change(&mut state);
+        self.scopes.insert(spec.scope.clone(), state);
+        result
     }
 }
 
@@ -234,19 +253,27 @@ fn validate(request: &ReserveRequest) -> Result<(), CounterError> {
     if request.amount.0 < 0 {
         return Err(CounterError::Invalid("a reservation cannot be negative"));
     }
+    if request.lease.is_zero() {
+        // It would expire before anyone could settle it.
+        return Err(CounterError::Invalid("a reservation needs a lease"));
+    }
     for (index, spec) in request.budgets.iter().enumerate() {
         if spec.limit.0 < 0 {
             return Err(CounterError::Invalid("a budget limit cannot be negative"));
         }
         if spec.alert_at_percent.is_some_and(|p| p == 0 || p > 100) {
-            return Err(CounterError::Invalid("an alert threshold is 1 to 100 percent"));
+            return Err(CounterError::Invalid(
+                "an alert threshold is 1 to 100 percent",
+            ));
         }
         // Twice the same scope would hold the amount twice and check it once.
         if request.budgets[..index]
             .iter()
             .any(|earlier| earlier.scope == spec.scope)
         {
-            return Err(CounterError::Invalid("a scope appears twice in one reservation"));
+            return Err(CounterError::Invalid(
+                "a scope appears twice in one reservation",
+            ));
         }
     }
     Ok(())

@@ -14,7 +14,23 @@ use crate::scope::Scope;
 
 pub struct InProcessRateLimiter {
     clock: Arc<dyn Clock>,
-    buckets: Mutex<HashMap<(Scope, RateKind), Gcra>>,
+    /// Keyed by scope alone so a lookup borrows the scope instead of cloning its id.
+    buckets: Mutex<HashMap<Scope, Buckets>>,
+}
+
+#[derive(Debug, Default)]
+struct Buckets {
+    requests: Option<Gcra>,
+    tokens: Option<Gcra>,
+}
+
+impl Buckets {
+    fn of(&mut self, kind: RateKind) -> &mut Option<Gcra> {
+        match kind {
+            RateKind::Requests => &mut self.requests,
+            RateKind::Tokens => &mut self.tokens,
+        }
+    }
 }
 
 impl InProcessRateLimiter {
@@ -37,7 +53,10 @@ impl RateLimiter for InProcessRateLimiter {
         // First every check, then every take: a refused call takes nothing anywhere.
         let mut takes = Vec::with_capacity(checks.len());
         for check in &checks {
-            let take = match buckets.get_mut(&(check.scope.clone(), check.kind)) {
+            let bucket = buckets
+                .get_mut(&check.scope)
+                .and_then(|scope| scope.of(check.kind).as_mut());
+            let take = match bucket {
                 Some(bucket) => {
                     bucket.requantize(check.quota, now);
                     bucket.take(check.amount, now)
@@ -64,10 +83,15 @@ impl RateLimiter for InProcessRateLimiter {
             tokens_taken: Vec::new(),
         };
         for (check, (tat, status)) in checks.into_iter().zip(takes) {
-            buckets
-                .entry((check.scope.clone(), check.kind))
-                .or_insert_with(|| Gcra::new(check.quota, now))
-                .commit(tat);
+            if !buckets.contains_key(&check.scope) {
+                buckets.insert(check.scope.clone(), Buckets::default());
+            }
+            if let Some(scope) = buckets.get_mut(&check.scope) {
+                scope
+                    .of(check.kind)
+                    .get_or_insert_with(|| Gcra::new(check.quota, now))
+                    .commit(tat);
+            }
             if check.kind == RateKind::Tokens && check.amount > 0 {
                 grant.tokens_taken.push((check.scope, check.amount));
             }
@@ -75,7 +99,10 @@ impl RateLimiter for InProcessRateLimiter {
                 RateKind::Requests => &mut grant.requests,
                 RateKind::Tokens => &mut grant.tokens,
             };
-            if tightest.as_ref().is_none_or(|t| status.remaining < t.remaining) {
+            if tightest
+                .as_ref()
+                .is_none_or(|t| status.remaining < t.remaining)
+            {
                 *tightest = Some(status);
             }
         }
@@ -87,7 +114,7 @@ impl RateLimiter for InProcessRateLimiter {
         let now = self.clock.now_millis();
         for (scope, unused) in refund.unused {
             // No state means a full bucket: nothing to give back to.
-            if let Some(bucket) = buckets.get_mut(&(scope, RateKind::Tokens)) {
+            if let Some(bucket) = buckets.get_mut(&scope).and_then(|b| b.tokens.as_mut()) {
                 bucket.refund(unused, now);
             }
         }
@@ -97,9 +124,17 @@ impl RateLimiter for InProcessRateLimiter {
     async fn reap(&self) -> Result<usize, CounterError> {
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         let now = self.clock.now_millis();
-        let before = buckets.len();
-        buckets.retain(|_, bucket| !bucket.is_full(now));
-        Ok(before - buckets.len())
+        let mut dropped = 0;
+        buckets.retain(|_, scope| {
+            for bucket in [&mut scope.requests, &mut scope.tokens] {
+                if bucket.as_ref().is_some_and(|gcra| gcra.is_full(now)) {
+                    *bucket = None;
+                    dropped += 1;
+                }
+            }
+            scope.requests.is_some() || scope.tokens.is_some()
+        });
+        Ok(dropped)
     }
 }
 

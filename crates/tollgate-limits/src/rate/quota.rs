@@ -49,8 +49,7 @@ impl Quota {
     /// [`Quota::MAX_LIMIT`].
     pub fn new(limit: u64, period: Duration) -> Option<Quota> {
         let period_ms = u64::try_from(period.as_millis()).ok()?;
-        let valid =
-            (1..=Quota::MAX_PERIOD_MS).contains(&period_ms) && limit <= Quota::MAX_LIMIT;
+        let valid = (1..=Quota::MAX_PERIOD_MS).contains(&period_ms) && limit <= Quota::MAX_LIMIT;
         valid.then_some(Quota { limit, period_ms })
     }
 
