@@ -22,9 +22,11 @@ fn router(strategy: Strategy) -> Router {
         tollgate_providers::build_provider(spec, UpstreamClient::new(Duration::from_secs(1)));
     let deployments = (0..3)
         .map(|i| {
-            let mut deployment =
-                Deployment::new(provider.clone(), Target::new(format!("m{i}"), Duration::from_secs(30)))
-                    .with_weight(i + 1);
+            let mut deployment = Deployment::new(
+                provider.clone(),
+                Target::new(format!("m{i}"), Duration::from_secs(30)),
+            )
+            .with_weight(i + 1);
             deployment.cost_rank = Some(u64::from(i) * 10);
             deployment
         })
