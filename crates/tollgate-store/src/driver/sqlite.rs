@@ -101,22 +101,6 @@ fn anonymous_placeholders(text: &str) -> Option<String> {
     Some(out)
 }
 
-#[cfg(test)]
-mod placeholder_tests {
-    use super::anonymous_placeholders;
-
-    #[test]
-    fn sequential_placeholders_become_anonymous() {
-        assert_eq!(
-            anonymous_placeholders("INSERT INTO t VALUES ($1, $2), ($3, '$9')").as_deref(),
-            Some("INSERT INTO t VALUES (?, ?), (?, '$9')")
-        );
-        assert_eq!(anonymous_placeholders("SELECT $1 WHERE a = $1"), None);
-        assert_eq!(anonymous_placeholders("SELECT $2, $1"), None);
-        assert_eq!(anonymous_placeholders("SELECT 1"), None);
-    }
-}
-
 #[async_trait]
 impl Driver for SqliteDriver {
     type Row = SqliteRow;
@@ -186,5 +170,21 @@ impl SqlRow for SqliteRow {
 
     fn opt_text(&self, column: &'static str) -> Result<Option<String>, StoreError> {
         Ok(self.try_get(column)?)
+    }
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    use super::anonymous_placeholders;
+
+    #[test]
+    fn sequential_placeholders_become_anonymous() {
+        assert_eq!(
+            anonymous_placeholders("INSERT INTO t VALUES ($1, $2), ($3, '$9')").as_deref(),
+            Some("INSERT INTO t VALUES (?, ?), (?, '$9')")
+        );
+        assert_eq!(anonymous_placeholders("SELECT $1 WHERE a = $1"), None);
+        assert_eq!(anonymous_placeholders("SELECT $2, $1"), None);
+        assert_eq!(anonymous_placeholders("SELECT 1"), None);
     }
 }
