@@ -149,8 +149,10 @@ fn millis(duration: Duration) -> u64 {
 
 /// Hands a finished record to the spend writer (never blocks).
 pub fn record(state: &AppState, record: CallRecord) {
+    let row = record.into_row();
+    state.metrics().observe(&row);
     if let Some(writer) = state.spend_writer()
-        && let Err(error) = writer.record(record.into_row())
+        && let Err(error) = writer.record(row)
     {
         // Only after shutdown began; the row is in the error and in the log.
         tracing::error!(?error, "spend row refused: the writer is closed");

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod body;
 pub mod dialect;
 mod handlers;
+pub mod metrics;
 pub mod request_id;
 pub mod respond;
 pub mod state;
@@ -55,6 +56,7 @@ pub fn build_app(state: AppState) -> Router {
         .route("/v1/models/{*id}", get(handlers::models::get_one))
         .route("/health/live", get(handlers::health::live))
         .route("/health/ready", get(handlers::health::ready))
+        .route("/metrics", get(handlers::health::metrics))
         .merge(admin::routes())
         .fallback(handlers::not_found)
         // The body limit is enforced by `body::read_limited`, which answers in the caller's dialect.

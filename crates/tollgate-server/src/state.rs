@@ -8,6 +8,7 @@ use tollgate_router::Router;
 use tollgate_store::{DynStore, SpendWriter};
 
 use crate::auth::Auth;
+use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -27,6 +28,7 @@ struct Inner {
     limits: ServerLimits,
     spend_writer: Option<SpendWriter>,
     guard: Option<GuardrailSet>,
+    metrics: Metrics,
 }
 
 /// The compiled guardrails and whether they rewrite answers (then answers must come back in
@@ -62,6 +64,7 @@ impl AppState {
                 limits,
                 spend_writer: None,
                 guard: None,
+                metrics: Metrics::default(),
             }),
         }
     }
@@ -87,6 +90,10 @@ impl AppState {
             None => tracing::error!("guardrails attached after the state was shared; ignored"),
         }
         self
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     pub fn guard(&self) -> Option<&GuardrailSet> {

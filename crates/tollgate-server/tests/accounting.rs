@@ -270,3 +270,56 @@ async fn unknown_prices_are_flagged_never_zero_and_budgeted_keys_are_refused_the
     assert_eq!(reply.status, 200, "a priced model is fine");
     assert_eq!(gateway.mock.total_hits(), hits_before + 1);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_cost_and_unpriced_calls() {
+    let gateway = common::start().await;
+    let reply = gateway
+        .post_json("/v1/chat/completions", &hello("gpt-upstream"))
+        .await;
+    assert_eq!(reply.status, 200);
+    let told = reply
+        .header("x-tollgate-cost-usd")
+        .map(|c| NanoUsd::parse_usd(c).unwrap())
+        .unwrap();
+    let reply = gateway
+        .post_json(
+            "/v1/chat/completions",
+            &hello("fake-openai/model-nobody-prices"),
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    let reply = gateway
+        .post_json("/v1/chat/completions", &hello("no-such-model"))
+        .await;
+    assert_eq!(reply.status, 404);
+
+    let metrics = gateway
+        .send("GET", "/metrics", &[], bytes::Bytes::new())
+        .await;
+    assert_eq!(metrics.status, 200, "public, like the health probes");
+    let text = metrics.text();
+    assert!(
+        text.contains(r#"tollgate_requests_total{model="gpt-upstream",provider="fake-openai",status="200",error=""} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            r#"tollgate_cost_nanousd_total{{model="gpt-upstream",provider="fake-openai",source="catalog"}} {}"#,
+            told.0
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"tollgate_unpriced_requests_total{model="fake-openai/model-nobody-prices",provider="fake-openai"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"tollgate_requests_total{model="-",provider="-",status="404",error="model_not_found"} 1"#),
+        "a name the caller typed does not become a label: {text}"
+    );
+    assert!(
+        text.contains("tollgate_request_duration_seconds_bucket"),
+        "{text}"
+    );
+}

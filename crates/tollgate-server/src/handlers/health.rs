@@ -27,3 +27,16 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         }
     }
 }
+
+/// Prometheus text format. Public like the health probes: it holds aggregates by model and
+/// provider, no tenant, key or request content.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics().render(),
+    )
+        .into_response()
+}
