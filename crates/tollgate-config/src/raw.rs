@@ -68,6 +68,7 @@ pub(crate) struct RawModel {
     pub deployments: Option<Vec<RawDeployment>>,
     pub retries: Option<i64>,
     pub fallbacks: Option<Vec<String>>,
+    pub context_window_fallbacks: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

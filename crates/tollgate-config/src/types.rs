@@ -186,6 +186,9 @@ pub struct ModelConfig {
     /// of the same kind, and is not this model (cycles between models are allowed; the router
     /// must not revisit a model within one request).
     pub fallbacks: Vec<String>,
+    /// Larger-context models tried, in order, when a request is too long for this one (the
+    /// provider answered `context_length_exceeded`). Same rules as `fallbacks`.
+    pub context_window_fallbacks: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

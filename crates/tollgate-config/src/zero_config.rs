@@ -134,5 +134,6 @@ fn mock_model(name: &str, kind: ModelKind, upstream: &str) -> ModelConfig {
         }],
         retries: 0,
         fallbacks: Vec::new(),
+        context_window_fallbacks: Vec::new(),
     }
 }

@@ -171,6 +171,13 @@ fn fallback_to_unknown_model_or_itself() {
 }
 
 #[test]
+fn context_window_fallbacks_are_checked_like_fallbacks() {
+    let text = insert_after(8, "    context_window_fallbacks: [bigger]");
+    let error = single_error(&text, "models[0].context_window_fallbacks[0]", 9);
+    assert_eq!(error.message, "unknown model `bigger`");
+}
+
+#[test]
 fn unset_variable() {
     let text = BASE.replace("api_key: k}", "api_key: \"${OPENAI_API_KEY}\"}");
     let error = single_error(&text, "providers.openai.api_key", 2);

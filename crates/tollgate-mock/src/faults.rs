@@ -54,6 +54,9 @@ pub enum Fault {
     },
 }
 
+/// What OpenAI answers a request longer than the model's context window (`fail-context`).
+const CONTEXT_TOO_LONG: &str = r#"{"error":{"message":"This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}"#;
+
 impl Fault {
     /// The fault a model name selects: the name must start with a fault name, followed by the end
     /// or a separator (`-`, `/`, `:`, `.`, `_`), e.g. `fail-500`, `slow-250-gpt-4o`,
@@ -73,6 +76,14 @@ impl Fault {
             ("fail-529", Fault::Fail529),
             ("fail-400", Fault::Fail400),
             ("fail-401", Fault::Fail401),
+            (
+                "fail-context",
+                Fault::Status {
+                    status: 400,
+                    body: Some(CONTEXT_TOO_LONG.to_owned()),
+                    headers: Vec::new(),
+                },
+            ),
             ("hang", Fault::Hang),
             ("cut-stream", Fault::CutStream),
             ("truncate-stream", Fault::TruncateStream),

@@ -30,7 +30,11 @@ pub fn from_status(
         .message
         .map(|message| scrub_secrets(&message, api_key))
         .unwrap_or_else(|| format!("HTTP {status}"));
-    let code = failure.code;
+    let code = if is_context_overflow(failure.code.as_deref(), &detail) {
+        Some(CONTEXT_LENGTH_EXCEEDED.to_string())
+    } else {
+        failure.code
+    };
     let message = format!("Upstream `{provider}` answered {status}: {detail}");
     let retry_after = retry_after(headers);
     let error = match status {
@@ -74,6 +78,28 @@ pub fn from_status(
         (true, Some(code)) => error.with_code(code),
         _ => error,
     }
+}
+
+/// The code a request too long for the model's context window gets, whatever the provider said, so
+/// the router can send it to a larger-context model.
+pub const CONTEXT_LENGTH_EXCEEDED: &str = "context_length_exceeded";
+
+/// OpenAI says `context_length_exceeded`; Anthropic "prompt is too long"; Gemini "exceeds the
+/// maximum number of tokens"; compatible servers use variants of "maximum context length".
+fn is_context_overflow(code: Option<&str>, message: &str) -> bool {
+    if code == Some(CONTEXT_LENGTH_EXCEEDED) {
+        return true;
+    }
+    let message = message.to_ascii_lowercase();
+    [
+        "context length",
+        "context window",
+        "prompt is too long",
+        "exceeds the maximum number of tokens",
+        "input is too long",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
 }
 
 /// `retry-after-ms` (OpenAI, Azure) is preferred to `retry-after` (seconds or an HTTP date; only the
@@ -143,6 +169,27 @@ mod tests {
             "Incorrect API key provided: sk-*****. Key ***** bad"
         );
         assert_eq!(scrub_secrets("task-done", None), "task-done");
+    }
+
+    #[test]
+    fn context_overflow_is_recognised_in_every_providers_words() {
+        for message in [
+            "This model's maximum context length is 128000 tokens.",
+            "prompt is too long: 250000 tokens > 200000 maximum",
+            "The input token count (2000000) exceeds the maximum number of tokens allowed (1048576).",
+        ] {
+            let failure = UpstreamFailure {
+                message: Some(message.into()),
+                code: Some("invalid_request_error".into()),
+            };
+            let error = from_status("p", 400, &HeaderMap::new(), failure, None);
+            assert_eq!(
+                error.code.as_deref(),
+                Some(CONTEXT_LENGTH_EXCEEDED),
+                "{message}"
+            );
+            assert!(!error.retryable);
+        }
     }
 
     #[test]

@@ -38,6 +38,7 @@ fn router(strategy: Strategy) -> Router {
         retries: 2,
         fallbacks: vec![],
         strategy,
+        context_fallbacks: vec![],
     };
     let providers = HashMap::from([("demo".to_string(), provider)]);
     Router::new(providers, vec![route], true, Duration::from_secs(30))

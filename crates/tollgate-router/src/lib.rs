@@ -108,6 +108,18 @@ impl Router {
             .map(|index| &route.deployments[index])
     }
 
+    /// The configured models named in `names` that can serve `wanted`, in order.
+    fn fallback_models<'a>(
+        &'a self,
+        names: &'a [String],
+        wanted: ModelKind,
+    ) -> impl Iterator<Item = &'a ModelRoute> + 'a {
+        names
+            .iter()
+            .filter_map(|name| self.models.get(name).map(Arc::as_ref))
+            .filter(move |model| model.kind.serves(wanted))
+    }
+
     /// Whether any deployment this route could use (its own or its fallbacks') has no price.
     pub fn has_unpriced_deployment(&self, route: &ModelRoute) -> bool {
         std::iter::once(route)
@@ -233,81 +245,92 @@ impl Router {
                 attempts: Vec::new(),
             });
         }
-        let chain: Vec<&ModelRoute> = std::iter::once(route)
-            .chain(
-                route
-                    .fallbacks
-                    .iter()
-                    .filter_map(|name| self.models.get(name).map(Arc::as_ref))
-                    .filter(|fallback| fallback.kind.serves(wanted)),
-            )
+        let mut chain: Vec<&ModelRoute> = std::iter::once(route)
+            .chain(self.fallback_models(&route.fallbacks, wanted))
             .collect();
         let mut attempts = Vec::new();
         let mut last_error = None;
-        for allow_cooling in [false, true] {
-            for model in &chain {
-                let mut tried: Vec<usize> = Vec::with_capacity(model.deployments.len());
-                for round in 0..=model.retries {
-                    let fresh =
-                        select::pick(&model.deployments, &tried, model.strategy, allow_cooling);
-                    let index = match fresh {
-                        Some(index) => index,
-                        // Every deployment was tried once: retry one after a backoff, honouring
-                        // what the upstream asked for.
-                        None if !tried.is_empty() => {
-                            let Some(index) =
-                                select::pick(&model.deployments, &[], model.strategy, true)
-                            else {
-                                break;
-                            };
-                            let wait = self.backoff.delay(round, last_error.as_ref());
-                            tokio::time::sleep(wait).await;
-                            index
-                        }
-                        None => break,
-                    };
-                    tried.push(index);
-                    let deployment = &model.deployments[index];
-                    let started = Instant::now();
-                    let outcome = {
-                        let _in_flight = deployment.health.begin();
-                        attempt(deployment).await
-                    };
-                    let elapsed = started.elapsed();
-                    match outcome {
-                        Ok(value) => {
-                            deployment.health.record_success(elapsed);
-                            attempts.push(Attempt::success(deployment, elapsed));
-                            return Ok(Routed {
-                                value,
-                                provider: deployment.provider.name().to_string(),
-                                deployment: deployment.id.clone(),
-                                price: deployment.price.clone(),
-                                attempts,
-                            });
-                        }
-                        Err(error) => {
-                            attempts.push(Attempt::failure(deployment, &error, elapsed));
-                            if !error.retryable {
-                                return Err(RouteFailure { error, attempts });
+        // A request too long for a model's context window goes, once, to its configured
+        // larger-context models instead of the rest of the plan.
+        let mut switched_for_context = false;
+        'plan: loop {
+            for allow_cooling in [false, true] {
+                for model in &chain {
+                    let mut tried: Vec<usize> = Vec::with_capacity(model.deployments.len());
+                    for round in 0..=model.retries {
+                        let fresh =
+                            select::pick(&model.deployments, &tried, model.strategy, allow_cooling);
+                        let index = match fresh {
+                            Some(index) => index,
+                            // Every deployment was tried once: retry one after a backoff,
+                            // honouring what the upstream asked for.
+                            None if !tried.is_empty() => {
+                                let Some(index) =
+                                    select::pick(&model.deployments, &[], model.strategy, true)
+                                else {
+                                    break;
+                                };
+                                let wait = self.backoff.delay(round, last_error.as_ref());
+                                tokio::time::sleep(wait).await;
+                                index
                             }
-                            deployment
-                                .health
-                                .record_failure(&self.cooldown, error.retry_after);
-                            tracing::warn!(
-                                model = %model.name,
-                                deployment = %deployment.id,
-                                error = %error,
-                                "attempt failed; trying the next deployment"
-                            );
-                            last_error = Some(error);
+                            None => break,
+                        };
+                        tried.push(index);
+                        let deployment = &model.deployments[index];
+                        let started = Instant::now();
+                        let outcome = {
+                            let _in_flight = deployment.health.begin();
+                            attempt(deployment).await
+                        };
+                        let elapsed = started.elapsed();
+                        match outcome {
+                            Ok(value) => {
+                                deployment.health.record_success(elapsed);
+                                attempts.push(Attempt::success(deployment, elapsed));
+                                return Ok(Routed {
+                                    value,
+                                    provider: deployment.provider.name().to_string(),
+                                    deployment: deployment.id.clone(),
+                                    price: deployment.price.clone(),
+                                    attempts,
+                                });
+                            }
+                            Err(error) => {
+                                attempts.push(Attempt::failure(deployment, &error, elapsed));
+                                if is_context_overflow(&error)
+                                    && !switched_for_context
+                                    && !model.context_fallbacks.is_empty()
+                                {
+                                    switched_for_context = true;
+                                    chain = self
+                                        .fallback_models(&model.context_fallbacks, wanted)
+                                        .collect();
+                                    last_error = Some(error);
+                                    continue 'plan;
+                                }
+                                if !error.retryable {
+                                    return Err(RouteFailure { error, attempts });
+                                }
+                                deployment
+                                    .health
+                                    .record_failure(&self.cooldown, error.retry_after);
+                                tracing::warn!(
+                                    model = %model.name,
+                                    deployment = %deployment.id,
+                                    error = %error,
+                                    "attempt failed; trying the next deployment"
+                                );
+                                last_error = Some(error);
+                            }
                         }
                     }
                 }
+                if !attempts.is_empty() {
+                    break 'plan;
+                }
             }
-            if !attempts.is_empty() {
-                break;
-            }
+            break;
         }
         let error = last_error.unwrap_or_else(|| {
             GatewayError::new(
@@ -318,6 +341,10 @@ impl Router {
         });
         Err(RouteFailure { error, attempts })
     }
+}
+
+fn is_context_overflow(error: &GatewayError) -> bool {
+    error.code.as_deref() == Some(tollgate_providers::upstream_error::CONTEXT_LENGTH_EXCEEDED)
 }
 
 /// Waits for the stream's first event: an upstream that accepted the call and then failed before

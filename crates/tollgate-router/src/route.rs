@@ -94,6 +94,8 @@ pub struct ModelRoute {
     pub fallbacks: Vec<String>,
     /// How traffic is spread over the deployments.
     pub strategy: Strategy,
+    /// Larger-context models tried, in order, when a request is too long for this one.
+    pub context_fallbacks: Vec<String>,
 }
 
 impl ModelRoute {
@@ -105,6 +107,7 @@ impl ModelRoute {
             retries: 0,
             fallbacks: Vec::new(),
             strategy: Strategy::default(),
+            context_fallbacks: Vec::new(),
         }
     }
 }

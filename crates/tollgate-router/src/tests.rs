@@ -101,6 +101,7 @@ fn route(name: &str, providers: &[&Arc<Scripted>], retries: u32, fallbacks: &[&s
         retries,
         fallbacks: fallbacks.iter().map(|s| s.to_string()).collect(),
         strategy: Strategy::Weighted,
+        context_fallbacks: vec![],
     }
 }
 

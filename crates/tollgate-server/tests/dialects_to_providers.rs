@@ -392,3 +392,30 @@ async fn a_stream_cut_by_the_upstream_ends_with_an_error_event() {
         reply.text()
     );
 }
+
+#[tokio::test]
+async fn a_request_too_long_for_the_model_goes_to_its_larger_context_fallback() {
+    let gateway = common::start().await;
+    let reply = gateway
+        .post_json(
+            "/v1/chat/completions",
+            &json!({"model": "small-context", "messages": user("a very long story")}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("x-tollgate-provider"), Some("fake-anthropic"));
+    assert_eq!(reply.header("x-tollgate-attempts"), Some("2"));
+    assert_eq!(
+        reply.json()["choices"][0]["message"]["content"],
+        "echo: a very long story"
+    );
+    // Without a context fallback the provider's 400 comes back as it is, with its code.
+    let reply = gateway
+        .post_json(
+            "/v1/chat/completions",
+            &json!({"model": "fake-openai/fail-context", "messages": user("hi")}),
+        )
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["error"]["code"], "context_length_exceeded");
+}

@@ -117,6 +117,7 @@ fn build_route(
         retries: model.retries,
         fallbacks: model.fallbacks.clone(),
         strategy,
+        context_fallbacks: model.context_window_fallbacks.clone(),
     }
 }
 

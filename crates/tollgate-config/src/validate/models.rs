@@ -49,7 +49,19 @@ impl Validator {
                 0,
             );
             let fallbacks = raw.fallbacks.unwrap_or_default();
-            fallbacks_to_check.push((path, name.clone(), kind, fallbacks.clone()));
+            let context_window_fallbacks = raw.context_window_fallbacks.unwrap_or_default();
+            fallbacks_to_check.push((
+                field(&path, "fallbacks"),
+                name.clone(),
+                kind,
+                fallbacks.clone(),
+            ));
+            fallbacks_to_check.push((
+                field(&path, "context_window_fallbacks"),
+                name.clone(),
+                kind,
+                context_window_fallbacks.clone(),
+            ));
             if let Some(name) = name {
                 models.push(ModelConfig {
                     name,
@@ -57,13 +69,14 @@ impl Validator {
                     deployments,
                     retries: u32::try_from(retries).unwrap_or(0),
                     fallbacks,
+                    context_window_fallbacks,
                 });
             }
         }
         // Fallbacks may name models defined later in the file, so they are checked last.
-        for (path, name, kind, fallbacks) in fallbacks_to_check {
+        for (list_path, name, kind, fallbacks) in fallbacks_to_check {
             for (j, fallback) in fallbacks.iter().enumerate() {
-                let fallback_path = item(&field(&path, "fallbacks"), j);
+                let fallback_path = item(&list_path, j);
                 match seen.get(fallback) {
                     _ if Some(fallback) == name.as_ref() => {
                         self.problem(fallback_path, "a model cannot fall back to itself");

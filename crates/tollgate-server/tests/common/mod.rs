@@ -168,6 +168,7 @@ async fn start_inner(
         retries: 0,
         fallbacks: vec![],
         strategy: Strategy::Weighted,
+        context_fallbacks: vec![],
     };
     let mut routes: Vec<ModelRoute> = CHAT_MODELS
         .iter()
@@ -217,6 +218,16 @@ async fn start_inner(
         )
         .with_price(price(&providers[provider], priced_as))
     };
+    // Always "too long" upstream; falls back to a larger-context model on another provider.
+    let mut small = route(
+        "small-context",
+        "fake-openai",
+        "fail-context",
+        ModelKind::Chat,
+    );
+    small.context_fallbacks = vec!["claude-upstream".into()];
+    small.fallbacks = vec!["gemini-upstream".into()];
+    routes.push(small);
     routes.push(ModelRoute {
         name: "chaotic".into(),
         kind: ModelKind::Chat,
@@ -232,6 +243,7 @@ async fn start_inner(
         retries: 2,
         fallbacks: vec!["gpt-upstream".into()],
         strategy: Strategy::Weighted,
+        context_fallbacks: vec![],
     });
     let router = Router::new(providers, routes, true, Duration::from_secs(10))
         .with_pricer(pricer.clone())
