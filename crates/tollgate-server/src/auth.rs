@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderMap;
-use sha2::{Digest, Sha256};
 use tollgate_store::{ApiKey, DynStore, KeyStatus, Role, Timestamp};
 use tollgate_types::GatewayError;
 
@@ -59,10 +58,9 @@ impl Principal {
     }
 }
 
-/// SHA-256 of a key, the only form in which keys are stored.
-pub fn hash_key(key: &str) -> [u8; 32] {
-    Sha256::digest(key.as_bytes()).into()
-}
+/// SHA-256 of a key, the only form in which keys are stored (the store's own function, so the
+/// master key and virtual keys can never be hashed two different ways).
+pub use tollgate_store::hash_key;
 
 /// How long a looked-up key is trusted before the store is asked again. Mutations through this
 /// instance clear the cache at once; the TTL bounds staleness for changes made elsewhere.
