@@ -10,6 +10,7 @@
 //! 4. `validate`: raw → [`Config`], checking every cross-field rule in one pass and reporting
 //!    all the problems together.
 
+mod budgets;
 mod error;
 mod expand;
 mod keyword;
@@ -21,6 +22,9 @@ mod types;
 mod validate;
 mod zero_config;
 
+pub use budgets::{
+    BudgetAmount, BudgetMode, BudgetPeriod, BudgetsConfig, CreditsConfig, EndUserBudgets,
+};
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{load_from_file, load_from_file_with_env, load_from_str};
 pub use secret::Secret;

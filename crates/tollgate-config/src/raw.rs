@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+mod budgets;
 mod decimal;
+
+pub(crate) use budgets::{RawBudgetAmount, RawBudgets, RawCredits};
 
 pub(crate) use decimal::ExactDecimal;
 
@@ -22,6 +25,8 @@ pub(crate) struct RawConfig {
     pub models: Option<Vec<RawModel>>,
     pub routing: Option<RawRouting>,
     pub guardrails: Option<RawGuardrails>,
+    pub budgets: Option<RawBudgets>,
+    pub credits: Option<RawCredits>,
 }
 
 #[derive(Debug, Deserialize)]

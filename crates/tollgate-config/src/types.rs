@@ -23,6 +23,8 @@ pub struct Config {
     pub models: Vec<ModelConfig>,
     pub routing: RoutingConfig,
     pub guardrails: GuardrailsConfig,
+    pub budgets: crate::BudgetsConfig,
+    pub credits: crate::CreditsConfig,
 }
 
 impl Config {

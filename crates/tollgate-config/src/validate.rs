@@ -7,6 +7,7 @@ use crate::keyword::Keyword;
 use crate::raw::RawConfig;
 use crate::{Config, Secret};
 
+mod budgets;
 mod models;
 mod providers;
 mod sections;
@@ -38,6 +39,8 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, Vec<Problem>> {
     );
     let routing = v.routing(raw.routing);
     let guardrails = v.guardrails(raw.guardrails);
+    let budgets = v.budgets(raw.budgets);
+    let credits = v.credits(raw.credits);
     if !v.problems.is_empty() {
         return Err(v.problems);
     }
@@ -50,6 +53,8 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, Vec<Problem>> {
         models,
         routing,
         guardrails,
+        budgets,
+        credits,
     })
 }
 

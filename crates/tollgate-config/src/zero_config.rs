@@ -116,6 +116,8 @@ impl Config {
                 ..RoutingConfig::default()
             },
             guardrails: GuardrailsConfig::default(),
+            budgets: crate::BudgetsConfig::default(),
+            credits: crate::CreditsConfig::default(),
         }
     }
 }
