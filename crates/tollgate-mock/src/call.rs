@@ -122,6 +122,14 @@ impl Call {
         match fault {
             Fault::Fail500 => fail(ErrorKind::ServerError),
             Fault::Fail429 => fail(ErrorKind::RateLimited),
+            Fault::Fail429RetryAfter(wait) => {
+                let mut response = self.error(
+                    ErrorKind::RateLimited,
+                    default_message(ErrorKind::RateLimited),
+                );
+                headers::retry_after(self.flavour, wait, response.headers_mut());
+                Some(response)
+            }
             Fault::Fail529 => fail(ErrorKind::Overloaded),
             Fault::Fail400 => fail(ErrorKind::BadRequest),
             Fault::Fail401 => fail(ErrorKind::Unauthorized),
@@ -131,6 +139,14 @@ impl Call {
             }
             Fault::SlowStream(delay) => {
                 self.delivery.event_delay = Some(delay);
+                None
+            }
+            Fault::SlowFirstEvent(delay) => {
+                self.delivery.first_delay = Some(delay);
+                None
+            }
+            Fault::StallStream => {
+                self.delivery.cut = Some(Cut::Stall);
                 None
             }
             Fault::CutStream => {
@@ -181,8 +197,10 @@ impl Call {
         }
     }
 
-    /// Applies the fault a model name selects, if any (see [`Fault::from_model`]).
+    /// Counts the call for `model` and applies the fault the name selects, if any (see
+    /// [`Fault::from_model`]).
     pub(crate) async fn model_fault(&mut self, model: &str) -> Option<Response> {
+        self.app.count_model_hit(model);
         match Fault::from_model(model).or_else(|| Fault::flaky(model)) {
             Some(fault) => self.apply_fault(fault).await,
             None => None,
@@ -236,14 +254,16 @@ impl Call {
                 ErrorKind::ServerError,
                 default_message(ErrorKind::ServerError),
             ),
-            Some(cut) => {
-                let mut response = Response::new(sse::cut_body(bytes, cut));
+            None if self.delivery.first_delay.is_none() => {
+                respond::bytes(StatusCode::OK, content_type, bytes)
+            }
+            _ => {
+                let mut response = Response::new(sse::delivered_body(bytes, self.delivery));
                 response
                     .headers_mut()
                     .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
                 response
             }
-            None => respond::bytes(StatusCode::OK, content_type, bytes),
         }
     }
 

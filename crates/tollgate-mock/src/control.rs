@@ -11,13 +11,14 @@ use crate::Fault;
 use crate::Flavour;
 use crate::state::App;
 
-/// `GET /_mock/hits` → `{"openai": 1, ..., "total": 1}`.
+/// `GET /_mock/hits` → `{"openai": 1, ..., "total": 1, "models": {"gpt-4o-mini": 1}}`.
 pub(crate) async fn hits(State(app): State<App>) -> Json<Value> {
     let mut counts = Map::new();
     for flavour in Flavour::ALL {
         counts.insert(flavour.name().to_owned(), json!(app.hits(flavour)));
     }
     counts.insert("total".to_owned(), json!(app.total_hits()));
+    counts.insert("models".to_owned(), json!(app.all_model_hits()));
     Json(Value::Object(counts))
 }
 

@@ -16,6 +16,9 @@ pub enum Fault {
     Fail500,
     /// `fail-429`: 429 with `retry-after: 1` and exhausted rate-limit headers.
     Fail429,
+    /// `fail-429-retry-<ms>`: 429 asking for this wait: `retry-after` in whole seconds (rounded
+    /// up) and, in the OpenAI family, `retry-after-ms`.
+    Fail429RetryAfter(Duration),
     /// `fail-529`: Anthropic 529 `overloaded_error`; 503 for the other flavours.
     Fail529,
     /// `fail-400`: 400 invalid request.
@@ -26,6 +29,9 @@ pub enum Fault {
     Slow(Duration),
     /// `slow-stream-<ms>`: wait this long between stream events.
     SlowStream(Duration),
+    /// `slow-first-event-<ms>`: send the 200 headers at once, then wait this long before the
+    /// first byte of the body (a stream's first event, or a non-streamed answer's JSON).
+    SlowFirstEvent(Duration),
     /// `hang`: read the request, never answer (until the server is dropped).
     Hang,
     /// `cut-stream`: after 2 content events the connection is closed mid-body, with no stream
@@ -35,6 +41,10 @@ pub enum Fault {
     /// `truncate-stream`: like `cut-stream` but the HTTP body ends cleanly; only the stream's own
     /// terminator (`[DONE]`, `message_stop`, final usage) is missing.
     TruncateStream,
+    /// `stall-stream`: after 2 content events the stream goes silent with the connection left
+    /// open (no terminator, no close) until the client gives up. A non-streamed answer stalls
+    /// after half its body.
+    StallStream,
     /// `stream-error`: after 2 content events the stream carries the flavour's in-band error event
     /// (OpenAI `data: {"error":{...}}`, Anthropic `event: error`, Gemini `data: {"error":{...}}`)
     /// and ends without its terminator; the status was already 200. A non-streamed answer gets
@@ -67,6 +77,12 @@ impl Fault {
         if let Some(rest) = model.strip_prefix("slow-stream-") {
             return millis_prefix(rest, at_boundary).map(Fault::SlowStream);
         }
+        if let Some(rest) = model.strip_prefix("slow-first-event-") {
+            return millis_prefix(rest, at_boundary).map(Fault::SlowFirstEvent);
+        }
+        if let Some(rest) = model.strip_prefix("fail-429-retry-") {
+            return millis_prefix(rest, at_boundary).map(Fault::Fail429RetryAfter);
+        }
         if let Some(rest) = model.strip_prefix("slow-") {
             return millis_prefix(rest, at_boundary).map(Fault::Slow);
         }
@@ -87,6 +103,7 @@ impl Fault {
             ("hang", Fault::Hang),
             ("cut-stream", Fault::CutStream),
             ("truncate-stream", Fault::TruncateStream),
+            ("stall-stream", Fault::StallStream),
             ("stream-error", Fault::StreamError),
             ("bad-json", Fault::BadJson),
             ("wrong-ctype", Fault::WrongContentType),
@@ -125,14 +142,17 @@ impl Fault {
         match self {
             Fault::Fail500 => "fail-500".to_owned(),
             Fault::Fail429 => "fail-429".to_owned(),
+            Fault::Fail429RetryAfter(d) => format!("fail-429-retry-{}", d.as_millis()),
             Fault::Fail529 => "fail-529".to_owned(),
             Fault::Fail400 => "fail-400".to_owned(),
             Fault::Fail401 => "fail-401".to_owned(),
             Fault::Slow(d) => format!("slow-{}", d.as_millis()),
             Fault::SlowStream(d) => format!("slow-stream-{}", d.as_millis()),
+            Fault::SlowFirstEvent(d) => format!("slow-first-event-{}", d.as_millis()),
             Fault::Hang => "hang".to_owned(),
             Fault::CutStream => "cut-stream".to_owned(),
             Fault::TruncateStream => "truncate-stream".to_owned(),
+            Fault::StallStream => "stall-stream".to_owned(),
             Fault::StreamError => "stream-error".to_owned(),
             Fault::BadJson => "bad-json".to_owned(),
             Fault::WrongContentType => "wrong-ctype".to_owned(),

@@ -95,6 +95,22 @@ pub(crate) fn rate_limited(flavour: Flavour, headers: &mut HeaderMap) {
     }
 }
 
+/// Replaces a 429's wait with `wait`: `retry-after` in whole seconds rounded up, and the OpenAI
+/// family's `retry-after-ms`.
+pub(crate) fn retry_after(flavour: Flavour, wait: std::time::Duration, headers: &mut HeaderMap) {
+    let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+    headers.insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from(ms.div_ceil(1_000)),
+    );
+    if matches!(
+        flavour,
+        Flavour::OpenAi | Flavour::OpenRouter | Flavour::Azure | Flavour::Bench
+    ) {
+        headers.insert("retry-after-ms", http::HeaderValue::from(ms));
+    }
+}
+
 pub(crate) fn request_id(seq: u64) -> String {
     format!("req_mock_{seq}")
 }

@@ -66,6 +66,18 @@ impl MockServer {
         self.state.hits(flavour)
     }
 
+    /// Calls that asked for this upstream model (body `model`, Azure deployment name or Gemini
+    /// path model), counted once the request was authenticated and parsed far enough to know
+    /// it, faulted ones included. Tells a test how often each fake deployment was hit.
+    pub fn hits_for_model(&self, model: &str) -> u64 {
+        self.state.model_hits(model)
+    }
+
+    /// Calls per upstream model (see [`MockServer::hits_for_model`]).
+    pub fn model_hits(&self) -> std::collections::HashMap<String, u64> {
+        self.state.all_model_hits()
+    }
+
     /// Requests received by all flavours.
     pub fn total_hits(&self) -> u64 {
         self.state.total_hits()

@@ -68,6 +68,8 @@ impl SseItem {
 pub(crate) struct Delivery {
     /// Pause before every stream item but the first (`slow-stream-<ms>`).
     pub(crate) event_delay: Option<Duration>,
+    /// Pause between the headers and the first byte of the body (`slow-first-event-<ms>`).
+    pub(crate) first_delay: Option<Duration>,
     pub(crate) cut: Option<Cut>,
 }
 
@@ -79,11 +81,20 @@ pub(crate) enum Cut {
     Truncate,
     /// Like `Truncate`, after the flavour's in-band error event (added by the caller).
     Error,
+    /// Stop sending but keep the connection open: the client sees silence, not an end.
+    Stall,
 }
 
 enum Step {
-    Write { delay: Duration, bytes: Bytes },
-    Fail { delay: Duration },
+    Write {
+        delay: Duration,
+        bytes: Bytes,
+    },
+    Fail {
+        delay: Duration,
+    },
+    /// Never send anything more.
+    Stall,
 }
 
 /// A 200 `text/event-stream` answer sending `items`.
@@ -112,9 +123,10 @@ fn body(
         items.truncate(cut_len(&items));
     }
     let event_delay = delivery.event_delay.unwrap_or_default();
+    let first_delay = delivery.first_delay.unwrap_or_default();
     let mut steps = VecDeque::new();
     for (i, item) in items.iter().enumerate() {
-        let delay = if i == 0 { Duration::ZERO } else { event_delay };
+        let delay = if i == 0 { first_delay } else { event_delay };
         let bytes = Bytes::from(encode(item, quirks));
         if quirks.split_writes && bytes.len() > 1 {
             let mid = bytes.len() / 2;
@@ -130,21 +142,27 @@ fn body(
             steps.push_back(Step::Write { delay, bytes });
         }
     }
-    if delivery.cut == Some(Cut::Abort) {
-        steps.push_back(Step::Fail { delay: CUT_PAUSE });
+    match delivery.cut {
+        Some(Cut::Abort) => steps.push_back(Step::Fail { delay: CUT_PAUSE }),
+        Some(Cut::Stall) => steps.push_back(Step::Stall),
+        _ => {}
     }
     stream_body(steps, open)
 }
 
-/// A non-streamed body cut after half of it.
-pub(crate) fn cut_body(bytes: Bytes, cut: Cut) -> Body {
+/// A non-streamed body as the delivery says: after `first_delay`, and cut after half of it.
+pub(crate) fn delivered_body(bytes: Bytes, delivery: Delivery) -> Body {
     let mut steps = VecDeque::new();
-    steps.push_back(Step::Write {
-        delay: Duration::ZERO,
-        bytes: bytes.slice(..bytes.len() / 2),
-    });
-    if cut == Cut::Abort {
-        steps.push_back(Step::Fail { delay: CUT_PAUSE });
+    let delay = delivery.first_delay.unwrap_or_default();
+    let bytes = match delivery.cut {
+        Some(_) => bytes.slice(..bytes.len() / 2),
+        None => bytes,
+    };
+    steps.push_back(Step::Write { delay, bytes });
+    match delivery.cut {
+        Some(Cut::Abort) => steps.push_back(Step::Fail { delay: CUT_PAUSE }),
+        Some(Cut::Stall) => steps.push_back(Step::Stall),
+        _ => {}
     }
     stream_body(steps, None)
 }
@@ -174,6 +192,11 @@ fn stream_body(steps: VecDeque<Step>, open: Option<OpenStream>) -> Body {
                     tokio::time::sleep(delay).await;
                 }
                 Some((Ok(bytes), (steps, open)))
+            }
+            Step::Stall => {
+                // Held until the client goes away and the body is dropped.
+                std::future::pending::<()>().await;
+                None
             }
             Step::Fail { delay } => {
                 tokio::time::sleep(delay).await;

@@ -1,7 +1,7 @@
 //! State shared by every connection of one mock server: hit counters, recorded requests, the
 //! fault queue and the sequence used for ids.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -12,6 +12,8 @@ pub(crate) type App = Arc<MockState>;
 pub(crate) struct MockState {
     pub(crate) options: MockOptions,
     hits: [AtomicU64; Flavour::ALL.len()],
+    /// Calls per requested upstream model (body `model`, Azure deployment, Gemini path model).
+    model_hits: Mutex<HashMap<String, u64>>,
     requests: Mutex<VecDeque<RecordedRequest>>,
     faults: Mutex<VecDeque<Fault>>,
     /// Mirrors the fault queue's length so the hot path (bench) skips the lock when it is empty.
@@ -41,6 +43,7 @@ impl MockState {
         MockState {
             options,
             hits: Default::default(),
+            model_hits: Mutex::new(HashMap::new()),
             requests: Mutex::new(VecDeque::new()),
             faults: Mutex::new(VecDeque::new()),
             queued_faults: AtomicUsize::new(0),
@@ -60,6 +63,24 @@ impl MockState {
 
     pub(crate) fn count_hit(&self, flavour: Flavour) {
         self.hits[flavour.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_model_hit(&self, model: &str) {
+        let mut hits = lock(&self.model_hits);
+        match hits.get_mut(model) {
+            Some(count) => *count += 1,
+            None => {
+                hits.insert(model.to_owned(), 1);
+            }
+        }
+    }
+
+    pub(crate) fn model_hits(&self, model: &str) -> u64 {
+        lock(&self.model_hits).get(model).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn all_model_hits(&self) -> HashMap<String, u64> {
+        lock(&self.model_hits).clone()
     }
 
     /// A server-wide increasing number (from 1), used in response and request ids.
@@ -116,6 +137,7 @@ impl MockState {
         for hit in &self.hits {
             hit.store(0, Ordering::Relaxed);
         }
+        lock(&self.model_hits).clear();
         lock(&self.requests).clear();
         let mut faults = lock(&self.faults);
         faults.clear();

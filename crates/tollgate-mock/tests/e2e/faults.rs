@@ -430,6 +430,9 @@ fn fault_names_round_trip() {
         "hang",
         "cut-stream",
         "truncate-stream",
+        "stall-stream",
+        "slow-first-event-30",
+        "fail-429-retry-250",
         "bad-json",
         "wrong-ctype",
         "reset",
@@ -446,6 +449,11 @@ fn fault_names_round_trip() {
         Fault::from_model("slow-stream-5/claude"),
         Some(Fault::SlowStream(Duration::from_millis(5)))
     );
+    assert_eq!(
+        Fault::from_model("fail-429-retry-1500/gpt"),
+        Some(Fault::Fail429RetryAfter(Duration::from_millis(1500)))
+    );
+    assert_eq!(Fault::from_model("fail-429-gpt"), Some(Fault::Fail429));
     assert_eq!(Fault::from_model("hangman"), None);
     assert_eq!(Fault::from_model("slow-"), None);
     assert_eq!(Fault::from_model("gpt-4o"), None);
@@ -454,4 +462,130 @@ fn fault_names_round_trip() {
         Ok(Fault::Status { status: 418, .. })
     ));
     assert!("nope".parse::<Fault>().is_err());
+}
+
+#[tokio::test]
+async fn rate_limit_with_a_chosen_retry_after() {
+    let mock = mock().await;
+    let (h, v) = bearer();
+    let rate = post(
+        &openai_chat(&mock),
+        &[(h, &v)],
+        &chat_body("fail-429-retry-1500"),
+    )
+    .await;
+    assert_eq!(rate.status, 429);
+    assert_eq!(rate.header("retry-after"), Some("2"));
+    assert_eq!(rate.header("retry-after-ms"), Some("1500"));
+    assert_eq!(rate.json()["error"]["code"], "rate_limit_exceeded");
+
+    let anthropic = format!("{}/v1/messages", mock.url(Flavour::Anthropic));
+    let body = json!({"model": "fail-429-retry-300", "max_tokens": 5,
+        "messages": [{"role": "user", "content": "hi"}]});
+    let rate = post(
+        &anthropic,
+        &[("x-api-key", KEY), ("anthropic-version", "2023-06-01")],
+        &body,
+    )
+    .await;
+    assert_eq!(rate.status, 429);
+    assert_eq!(rate.header("retry-after"), Some("1"));
+    assert_eq!(rate.header("retry-after-ms"), None);
+}
+
+#[tokio::test]
+async fn slow_first_event_sends_headers_then_waits() {
+    let mock = mock().await;
+    let (h, v) = bearer();
+    let started = Instant::now();
+    let streamed = stream(
+        &openai_chat(&mock),
+        &[(h, &v)],
+        &stream_body("slow-first-event-150"),
+    )
+    .await;
+    assert_eq!(streamed.status, 200);
+    assert!(streamed.error.is_none());
+    assert!(streamed.text().contains("[DONE]"));
+    assert!(started.elapsed() >= Duration::from_millis(150));
+
+    let started = Instant::now();
+    let answer = post(
+        &openai_chat(&mock),
+        &[(h, &v)],
+        &chat_body("slow-first-event-100"),
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.json()["choices"][0]["message"]["content"],
+        "echo: one two three four"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(100));
+}
+
+#[tokio::test]
+async fn stall_stream_goes_silent_without_closing() {
+    let mock = mock().await;
+    let (h, v) = bearer();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let request = http::Request::post(openai_chat(&mock))
+        .header(h, v.as_str())
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(bytes::Bytes::from(
+            stream_body("stall-stream").to_string(),
+        )))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.into_body();
+    let mut seen = String::new();
+    loop {
+        use http_body_util::BodyExt;
+        match tokio::time::timeout(Duration::from_millis(300), body.frame()).await {
+            Err(_) => break,
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    seen.push_str(&String::from_utf8_lossy(&data));
+                }
+            }
+            Ok(other) => panic!("the stream ended instead of stalling: {other:?}"),
+        }
+    }
+    assert!(seen.contains("\"content\":\"one \""), "{seen}");
+    assert!(!seen.contains("[DONE]"));
+    assert_eq!(mock.open_streams(), 1, "the body is still open");
+    drop(body);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(mock.open_streams(), 0);
+}
+
+#[tokio::test]
+async fn hits_are_counted_per_upstream_model() {
+    let mock = mock().await;
+    let (h, v) = bearer();
+    let url = openai_chat(&mock);
+    post(&url, &[(h, &v)], &chat_body("gpt-a")).await;
+    post(&url, &[(h, &v)], &chat_body("gpt-a")).await;
+    post(&url, &[(h, &v)], &chat_body("fail-500-b")).await;
+    let gemini = format!("{}/models/gem-c:generateContent", mock.url(Flavour::Gemini));
+    post(
+        &gemini,
+        &[("x-goog-api-key", KEY)],
+        &json!({"contents": [{"parts": [{"text": "a"}]}]}),
+    )
+    .await;
+    assert_eq!(mock.hits_for_model("gpt-a"), 2);
+    assert_eq!(mock.hits_for_model("fail-500-b"), 1);
+    assert_eq!(mock.hits_for_model("gem-c"), 1);
+    assert_eq!(mock.hits_for_model("other"), 0);
+    let hits = get_json(&format!("{}/_mock/hits", mock.base_url())).await;
+    assert_eq!(hits["models"]["gpt-a"], 2);
+    mock.clear();
+    assert_eq!(mock.hits_for_model("gpt-a"), 0);
+}
+
+async fn get_json(url: &str) -> Value {
+    send("GET", url, &[], None).await.json()
 }
