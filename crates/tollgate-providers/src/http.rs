@@ -108,18 +108,21 @@ pub async fn read_body(body: Incoming, deadline: Instant) -> Result<Bytes, Gatew
     }
 }
 
-/// Decodes a streamed body into SSE events, ending with an error item if the upstream breaks off
-/// or stays silent past `idle_timeout`, or the whole call passes `deadline`.
+/// Decodes a streamed body into SSE events, ending with an error item if the upstream breaks off,
+/// sends nothing within `first_event_timeout` of its headers, stays silent past `idle_timeout`
+/// between two pieces of the stream, or the whole call passes `deadline`.
 pub fn sse_events(
     body: Incoming,
+    first_event_timeout: Duration,
     idle_timeout: Duration,
     deadline: Instant,
 ) -> impl Stream<Item = Result<SseEvent, GatewayError>> + Send {
     async_stream::stream! {
         let mut body = body;
         let mut decoder = SseDecoder::new();
+        let mut silence_allowed = first_event_timeout;
         loop {
-            let wait_until = std::cmp::min(deadline, Instant::now() + idle_timeout);
+            let wait_until = std::cmp::min(deadline, Instant::now() + silence_allowed);
             let frame = match tokio::time::timeout_at(wait_until, body.frame()).await {
                 Err(_) => {
                     yield Err(if Instant::now() >= deadline {
@@ -141,6 +144,7 @@ pub fn sse_events(
                 Ok(Some(Ok(frame))) => frame,
             };
             let Ok(data) = frame.into_data() else { continue };
+            silence_allowed = idle_timeout;
             if let Err(error) = decoder.push(&data) {
                 yield Err(GatewayError::upstream(ErrorKind::UpstreamError, format!("Unreadable upstream stream: {error}")));
                 return;

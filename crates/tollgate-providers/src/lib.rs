@@ -47,6 +47,8 @@ pub struct Target {
     pub first_byte_timeout: Duration,
     /// Time allowed for the whole call, body or stream included.
     pub total_timeout: Duration,
+    /// Longest silence allowed between two pieces of a streamed answer once it began.
+    pub stream_idle_timeout: Duration,
 }
 
 impl Target {
@@ -55,6 +57,7 @@ impl Target {
             upstream_model: upstream_model.into(),
             first_byte_timeout: timeout,
             total_timeout: timeout,
+            stream_idle_timeout: timeout,
         }
     }
 }

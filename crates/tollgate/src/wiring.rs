@@ -90,6 +90,7 @@ fn build_route(
                 upstream_model: deployment.model.clone(),
                 first_byte_timeout: deployment.first_byte_timeout,
                 total_timeout: deployment.timeout,
+                stream_idle_timeout: deployment.first_byte_timeout,
             };
             let price = deployment_price(pricer, provider.as_ref(), &deployment.model, deployment.price.as_ref());
             if price.is_none() {

@@ -165,7 +165,12 @@ impl Provider for AnthropicProvider {
             StreamMapper::canonical(self.errors.clone(), json_mode)
         };
         // Between events the upstream may be silent only as long as it may take to answer at all.
-        let events = sse_events(response.into_body(), target.first_byte_timeout, deadline);
+        let events = sse_events(
+            response.into_body(),
+            target.first_byte_timeout,
+            target.stream_idle_timeout,
+            deadline,
+        );
         Ok(Box::pin(async_stream::stream! {
             let mut events = std::pin::pin!(events);
             let mut out = Vec::new();

@@ -139,7 +139,12 @@ impl Provider for GeminiProvider {
         let url = self.url(&target.upstream_model, "streamGenerateContent?alt=sse");
         let deadline = Instant::now() + target.total_timeout;
         let response = self.post(&url, &body, target, deadline).await?;
-        let events = sse_events(response.into_body(), target.first_byte_timeout, deadline);
+        let events = sse_events(
+            response.into_body(),
+            target.first_byte_timeout,
+            target.stream_idle_timeout,
+            deadline,
+        );
         let state = stream::StreamState::new(
             &self.spec.name,
             &target.upstream_model,

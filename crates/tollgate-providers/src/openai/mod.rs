@@ -231,7 +231,12 @@ impl Provider for OpenAiProvider {
                 .scope
                 .unreadable(format_args!("content type `{kind}` instead of a stream")));
         }
-        let events = upstream_http::sse_events(body, target.first_byte_timeout, deadline);
+        let events = upstream_http::sse_events(
+            body,
+            target.first_byte_timeout,
+            target.stream_idle_timeout,
+            deadline,
+        );
         Ok(if request.passthrough_for(Dialect::OpenAi).is_some() {
             drive(events, NativeMapper::new(self.scope.clone()))
         } else {
@@ -285,6 +290,9 @@ fn drive<M: EventMapper>(
                 let _ = tokio::time::timeout(DRAIN_AFTER_DONE, drain).await;
                 return;
             }
+        }
+        if let Some(error) = mapper.at_end_of_body() {
+            yield StreamEvent::Error(error);
         }
     })
 }

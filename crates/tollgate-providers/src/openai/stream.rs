@@ -7,7 +7,7 @@
 
 use memchr::memmem;
 use tollgate_sse::SseEvent;
-use tollgate_types::{FinishReason, StreamEvent};
+use tollgate_types::{ErrorKind, FinishReason, GatewayError, StreamEvent};
 
 use super::errors::ErrorScope;
 use super::response::{cost_from_wire, new_call_id, usage_from_wire};
@@ -23,6 +23,21 @@ pub(crate) enum Step {
 
 pub(crate) trait EventMapper: Send + 'static {
     fn map(&mut self, event: SseEvent, out: &mut Vec<StreamEvent>) -> Step;
+
+    /// The body ended cleanly without `[DONE]`. Some servers never send it, so a stream whose
+    /// choices all finished is whole; one that never reported a finish reason was cut short (a
+    /// proxy closed the body), and the caller must not take it for a whole answer.
+    fn at_end_of_body(&self) -> Option<GatewayError>;
+}
+
+fn ended_early(finished_choices: &[u32]) -> Option<GatewayError> {
+    finished_choices.is_empty().then(|| {
+        GatewayError::upstream(
+            ErrorKind::UpstreamError,
+            "The upstream stream ended before its last event.",
+        )
+        .with_code("upstream_connection_error")
+    })
 }
 
 /// Translates OpenAI chunks into canonical events.
@@ -169,6 +184,10 @@ impl EventMapper for ChunkMapper {
         push_usage(usage.as_ref(), out);
         Step::Continue
     }
+
+    fn at_end_of_body(&self) -> Option<GatewayError> {
+        ended_early(&self.finished_choices)
+    }
 }
 
 /// Forwards OpenAI frames to an OpenAI caller as they are.
@@ -256,6 +275,10 @@ impl EventMapper for NativeMapper {
         }
         push_usage(usage.as_ref(), out);
         Step::Continue
+    }
+
+    fn at_end_of_body(&self) -> Option<GatewayError> {
+        ended_early(&self.finished_choices)
     }
 }
 

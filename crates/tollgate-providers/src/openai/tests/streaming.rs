@@ -244,3 +244,27 @@ fn member_scan_ignores_nulls_and_text() {
         b"\"finish_reason\""
     ));
 }
+
+#[test]
+fn a_body_that_ends_without_done_is_whole_only_if_its_choices_finished() {
+    let finished = concat!(
+        "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":null}]}\n\n",
+        "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+    );
+    let cut = "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},\"finish_reason\":null}]}\n\n";
+    let mut chunks = ChunkMapper::new(scope());
+    assert!(!run(&mut chunks, finished).1);
+    assert!(chunks.at_end_of_body().is_none());
+    let mut native = NativeMapper::new(scope());
+    run(&mut native, finished);
+    assert!(native.at_end_of_body().is_none());
+
+    let mut chunks = ChunkMapper::new(scope());
+    run(&mut chunks, cut);
+    let error = chunks.at_end_of_body().expect("cut short");
+    assert_eq!(error.code.as_deref(), Some("upstream_connection_error"));
+    assert!(error.retryable);
+    let mut native = NativeMapper::new(scope());
+    run(&mut native, cut);
+    assert!(native.at_end_of_body().is_some());
+}

@@ -130,15 +130,54 @@ async fn broken_streams_end_with_an_error_event() {
     };
     assert_eq!(error.kind, ErrorKind::UpstreamError);
 
-    // A clean EOF without [DONE] or usage just ends the stream; the router notices the missing
-    // usage.
+    // A clean EOF before any finish reason (a proxy closed the body early) is an incomplete
+    // answer too, not a whole one.
     mock.push_fault(Fault::TruncateStream);
     let events = collect(&provider, &canonical("a b c d e f"), "m").await;
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, StreamEvent::Usage(_) | StreamEvent::Error(_)))
-    );
+    assert!(!text_of(&events).is_empty(), "some text arrived first");
+    let Some(StreamEvent::Error(error)) = events.last() else {
+        panic!("no error at the end: {events:?}")
+    };
+    assert_eq!(error.code.as_deref(), Some("upstream_connection_error"));
+    assert!(!events.iter().any(|e| matches!(e, StreamEvent::Usage(_))));
+}
+
+#[tokio::test]
+async fn stream_idle_timeout_is_separate_from_the_first_event_timeout() {
+    let mock = mock(StreamQuirks::NONE).await;
+    let provider = provider(&mock, ProviderKind::OpenAi, "mock-key");
+    let target = Target {
+        stream_idle_timeout: Duration::from_millis(150),
+        ..Target::new("stall-stream", Duration::from_secs(5))
+    };
+    let started = std::time::Instant::now();
+    let events: Vec<StreamEvent> = provider
+        .chat_stream(&canonical("a b c d e f"), &target)
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert!(!text_of(&events).is_empty(), "some text arrived first");
+    let Some(StreamEvent::Error(error)) = events.last() else {
+        panic!("a silent stream must end with an error: {events:?}")
+    };
+    assert_eq!(error.code.as_deref(), Some("stream_idle_timeout"));
+    assert_eq!(error.status, 504);
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // Waiting for the first event is the first-byte budget's business, not the idle timeout's.
+    let target = Target {
+        stream_idle_timeout: Duration::from_millis(50),
+        ..Target::new("slow-first-event-300", Duration::from_secs(5))
+    };
+    let events: Vec<StreamEvent> = provider
+        .chat_stream(&canonical("a b"), &target)
+        .await
+        .unwrap()
+        .collect()
+        .await;
+    assert_eq!(text_of(&events), "echo: a b");
+    assert!(!events.iter().any(|e| matches!(e, StreamEvent::Error(_))));
 }
 
 #[tokio::test]
