@@ -139,6 +139,7 @@ impl CallRecord {
             error_class: self.error_class,
             tags: self.tags,
             guardrails: self.guardrails,
+            charge_credits: false,
         }
     }
 }

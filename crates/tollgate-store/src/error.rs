@@ -79,7 +79,7 @@ impl StoreError {
             && db.kind() == sqlx::error::ErrorKind::ForeignKeyViolation
         {
             return StoreError::Conflict(format!(
-                "{deleting}: still has teams, users or keys; delete or move them first"
+                "{deleting}: still has teams, users, keys or credit entries; delete or move them first"
             ));
         }
         error

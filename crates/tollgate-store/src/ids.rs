@@ -7,6 +7,7 @@ pub(crate) const ORG: &str = "org";
 pub(crate) const TEAM: &str = "team";
 pub(crate) const USER: &str = "user";
 pub(crate) const KEY: &str = "key";
+pub(crate) const CREDIT: &str = "credit";
 
 /// `org_0190b6c1e4a87c3d9f1e2a3b4c5d6e7f`.
 pub(crate) fn new_id(kind: &str) -> String {

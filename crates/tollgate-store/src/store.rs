@@ -7,11 +7,13 @@ use async_trait::async_trait;
 
 use crate::StoreError;
 use crate::driver::Backend;
+use tollgate_types::NanoUsd;
+
 use crate::model::{
-    ApiKey, ApiKeyUpdate, Bucket, CreatedKey, Dimension, KeyFilter, KeyLookup, NewApiKey,
-    NewOrganization, NewTeam, NewUser, Organization, OrganizationUpdate, Page, PageRequest,
-    SpendBatchOutcome, SpendRecord, Team, TeamFilter, TeamUpdate, UsageFilter, UsageRow, User,
-    UserFilter, UserUpdate,
+    ApiKey, ApiKeyUpdate, Bucket, CreatedKey, CreditEntry, CreditTotals, Dimension, KeyFilter,
+    KeyLookup, NewApiKey, NewCreditEntry, NewOrganization, NewTeam, NewUser, Organization,
+    OrganizationUpdate, Page, PageRequest, SpendBatchOutcome, SpendRecord, SpendScope, Team,
+    TeamFilter, TeamUpdate, UsageFilter, UsageRow, User, UserFilter, UserUpdate,
 };
 use crate::time::Timestamp;
 
@@ -106,7 +108,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Appends spend rows and adds their costs to their keys' settled spend, in one transaction.
     /// Rows whose `request_id` is already logged are skipped and not counted again, so a retried
-    /// batch is harmless. Use `SpendWriter` rather than calling this on the request path.
+    /// batch is harmless. A new row with `charge_credits`, an organization and a positive cost
+    /// also gets a `spend` ledger entry (id `spend-<request_id>`) in the same transaction. Use
+    /// `SpendWriter` rather than calling this on the request path.
     async fn insert_spend(&self, rows: &[SpendRecord]) -> Result<SpendBatchOutcome, StoreError>;
     /// Requests, tokens and cost in `bucket`s, grouped by `group_by`, computed in SQL. Rows are
     /// ordered by bucket, then by the grouped values (missing values last).
@@ -122,4 +126,25 @@ pub trait Store: Send + Sync + 'static {
         filter: &UsageFilter,
         page: &PageRequest,
     ) -> Result<Page<SpendRecord>, StoreError>;
+
+    /// The sum of the costs of a scope's spend-log rows created at or after `since` (unpriced
+    /// rows count zero), to seed budget counters after a restart.
+    async fn spent_since(&self, scope: SpendScope, since: Timestamp)
+    -> Result<NanoUsd, StoreError>;
+
+    /// Appends ledger entries to an organization's credits, all or none, and turns its
+    /// `credits_enabled` on. `NotFound` for an unknown organization.
+    async fn append_credits(
+        &self,
+        org_id: &str,
+        entries: &[NewCreditEntry],
+    ) -> Result<Vec<CreditEntry>, StoreError>;
+    /// An organization's ledger, newest first (an unknown organization has none).
+    async fn list_credits(
+        &self,
+        org_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<CreditEntry>, StoreError>;
+    /// The ledger summed exactly in SQL: credited (every non-spend entry) and spent.
+    async fn credit_totals(&self, org_id: &str) -> Result<CreditTotals, StoreError>;
 }

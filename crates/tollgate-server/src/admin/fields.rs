@@ -43,6 +43,16 @@ pub fn usd(field: &str, text: &str) -> Result<NanoUsd, AdminError> {
     NanoUsd::parse_usd(text).ok_or_else(|| AdminError::field(field, "is too large"))
 }
 
+/// As [`usd`], with an optional leading minus (an operator's correction may take credits away).
+pub fn signed_usd(field: &str, text: &str) -> Result<NanoUsd, AdminError> {
+    let text = text.trim();
+    match text.strip_prefix('-') {
+        // `usd` refuses a second sign.
+        Some(magnitude) => usd(field, magnitude).map(|amount| NanoUsd(-amount.0)),
+        None => usd(field, text),
+    }
+}
+
 pub fn budget_period(field: &str, text: &str) -> Result<BudgetPeriod, AdminError> {
     BudgetPeriod::parse(text.trim()).ok_or_else(|| {
         AdminError::field(
@@ -71,6 +81,54 @@ pub fn budget(amount: Option<&str>, period: Option<&str>) -> Result<Option<Budge
                 .unwrap_or(BudgetPeriod::None),
         })),
     }
+}
+
+/// A PATCH of a budget from `budget_usd` (`null` clears it) and `budget_period`, over the
+/// `current` one: a new amount keeps the current period unless one is given; a period alone
+/// changes the period of the current budget. `None`: leave the budget as it is.
+pub fn budget_update(
+    amount: Option<Option<&str>>,
+    period: Option<&str>,
+    current: Option<Budget>,
+) -> Result<Option<Option<Budget>>, AdminError> {
+    match (amount, period) {
+        (None, None) => Ok(None),
+        (Some(None), Some(_)) => Err(AdminError::field(
+            "budget_period",
+            "cannot be set while budget_usd is cleared",
+        )),
+        (Some(None), None) => Ok(Some(None)),
+        (Some(Some(amount)), period) => {
+            let period = match period {
+                Some(period) => budget_period("budget_period", period)?,
+                None => current.map_or(BudgetPeriod::None, |budget| budget.period),
+            };
+            Ok(Some(Some(Budget {
+                amount: usd("budget_usd", amount)?,
+                period,
+            })))
+        }
+        (None, Some(period)) => {
+            let Some(existing) = current else {
+                return Err(AdminError::field(
+                    "budget_period",
+                    "there is no budget to change; set budget_usd beside it",
+                ));
+            };
+            Ok(Some(Some(Budget {
+                amount: existing.amount,
+                period: budget_period("budget_period", period)?,
+            })))
+        }
+    }
+}
+
+/// A PATCH of a limit: `null` clears it, a value must be at least 1.
+pub fn positive_update<T: PartialEq + Default + Copy>(
+    field: &str,
+    value: Option<Option<T>>,
+) -> Result<Option<Option<T>>, AdminError> {
+    value.map(|limit| positive(field, limit)).transpose()
 }
 
 pub fn role(field: &str, text: &str) -> Result<Role, AdminError> {
@@ -217,6 +275,19 @@ mod tests {
     }
 
     #[test]
+    fn signed_dollars_take_one_minus() {
+        assert_eq!(signed_usd("a", "-1.5").unwrap(), NanoUsd(-1_500_000_000));
+        assert_eq!(signed_usd("a", " 2 ").unwrap(), NanoUsd(2_000_000_000));
+        for bad in ["--1", "- 1", "-", "-1e3", "+-1"] {
+            assert_eq!(
+                signed_usd("amount_usd", bad).unwrap_err().param.as_deref(),
+                Some("amount_usd"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
     fn budget_needs_an_amount_and_defaults_to_lifetime() {
         assert_eq!(budget(None, None).unwrap(), None);
         assert_eq!(
@@ -238,6 +309,44 @@ mod tests {
             budget(None, Some("daily")).unwrap_err().param.as_deref(),
             Some("budget_period")
         );
+    }
+
+    #[test]
+    fn budget_updates_keep_or_change_the_period() {
+        let monthly = Budget {
+            amount: NanoUsd(5),
+            period: BudgetPeriod::Monthly,
+        };
+        assert_eq!(budget_update(None, None, Some(monthly)).unwrap(), None);
+        assert_eq!(
+            budget_update(Some(None), None, Some(monthly)).unwrap(),
+            Some(None)
+        );
+        assert_eq!(
+            budget_update(Some(Some("2")), None, Some(monthly)).unwrap(),
+            Some(Some(Budget {
+                amount: NanoUsd(2_000_000_000),
+                period: BudgetPeriod::Monthly
+            }))
+        );
+        assert_eq!(
+            budget_update(None, Some("daily"), Some(monthly)).unwrap(),
+            Some(Some(Budget {
+                amount: NanoUsd(5),
+                period: BudgetPeriod::Daily
+            }))
+        );
+        for (amount, period, current) in [
+            (None, Some("daily"), None),
+            (Some(None), Some("daily"), Some(monthly)),
+            (Some(Some("1")), Some("yearly"), None),
+        ] {
+            let error = budget_update(amount, period, current).unwrap_err();
+            assert_eq!(error.param.as_deref(), Some("budget_period"));
+        }
+        let error = budget_update(Some(Some("-1")), None, None).unwrap_err();
+        assert_eq!(error.param.as_deref(), Some("budget_usd"));
+        assert!(error.message.contains("negative"), "{error}");
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //!
 //! | method and path | what |
 //! |---|---|
-//! | `POST/GET /admin/v1/organizations`, `GET/PATCH/DELETE …/{id}` | organizations |
-//! | `POST/GET /admin/v1/teams`, `GET/PATCH/DELETE …/{id}` | teams (`org_id`) |
-//! | `POST/GET /admin/v1/users`, `GET/PATCH/DELETE …/{id}` | users (`org_id`, `team_id`, `email`, `role`) |
+//! | `POST/GET /admin/v1/organizations`, `GET/PATCH/DELETE …/{id}` | organizations (budget, `credits_enabled`) |
+//! | `POST/GET /admin/v1/teams`, `GET/PATCH/DELETE …/{id}` | teams (`org_id`, budget, rpm/tpm/parallel limits) |
+//! | `POST/GET /admin/v1/users`, `GET/PATCH/DELETE …/{id}` | users (`org_id`, `team_id`, `email`, `role`, budget) |
 //! | `POST/GET /admin/v1/keys`, `GET/PATCH/DELETE …/{id}` | virtual keys (`DELETE` revokes) |
 //! | `POST /admin/v1/keys/{id}/rotate`, `…/revoke`, `…/expire` | key lifecycle |
 //! | `GET /admin/v1/usage`, `GET /admin/v1/spend/logs` | usage buckets, spend-log rows |
@@ -13,8 +13,9 @@
 //!
 //! Each handler authenticates the caller (`caller::Caller`), loads the object, asks the pure
 //! policy ([`rbac`]) and only then acts; answers are the admin module's own types ([`views`]),
-//! errors `{"error":{"message","type","code","param"}}` ([`errors`]). Every key mutation clears
-//! the auth cache, so revocation takes effect on the very next request.
+//! errors `{"error":{"message","type","code","param"}}` ([`errors`]). Every mutation of a key,
+//! a tenant or a credit ledger clears the auth cache, so a revocation, a budget or a balance
+//! takes effect on the very next request.
 
 mod caller;
 mod config;

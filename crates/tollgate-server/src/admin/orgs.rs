@@ -1,5 +1,6 @@
-//! `/admin/v1/organizations`: only admins create, change or delete organizations; everyone but
-//! a `member` reads its own.
+//! `/admin/v1/organizations`: only admins create, change or delete organizations (so only they
+//! set an organization's budget or turn its credits on or off); everyone but a `member` reads
+//! its own.
 
 use axum::Json;
 use axum::body::Body;
@@ -13,7 +14,7 @@ use utoipa::ToSchema;
 use crate::admin::caller::Caller;
 use crate::admin::errors::{AdminError, ErrorBody};
 use crate::admin::fields;
-use crate::admin::json::{self, PageQuery};
+use crate::admin::json::{self, PageQuery, nullable};
 use crate::admin::rbac::{self, Action, Listing, NewObject, Object, Parent, Tenant};
 use crate::admin::views::{OrgList, OrgView};
 use crate::state::AppState;
@@ -24,13 +25,32 @@ pub struct CreateOrgRequest {
     pub name: String,
     /// Pricing tier; `default` unless set.
     pub tier: Option<String>,
+    /// A budget shared by every key of the organization: a decimal string (`"500.00"`), never
+    /// a JSON number; at most nine decimals.
+    #[schema(example = "500.00")]
+    pub budget_usd: Option<String>,
+    /// How often the budget resets; `none` (the default) is a lifetime budget.
+    #[schema(value_type = Option<crate::admin::views::BudgetPeriodValue>)]
+    pub budget_period: Option<String>,
+    /// Pay calls from prepaid credits (and refuse them when the balance runs out). Recording
+    /// credits turns it on.
+    pub credits_enabled: Option<bool>,
 }
 
+/// Absent fields are kept; `null` clears `budget_usd`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrgRequest {
     pub name: Option<String>,
     pub tier: Option<String>,
+    /// A decimal string; `null` removes the budget.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable, example = "750.00")]
+    pub budget_usd: Option<Option<String>>,
+    /// Changes the period of the budget (or of the one set beside it).
+    #[schema(value_type = Option<crate::admin::views::BudgetPeriodValue>)]
+    pub budget_period: Option<String>,
+    pub credits_enabled: Option<bool>,
 }
 
 #[utoipa::path(
@@ -56,8 +76,14 @@ pub async fn create(
     let new = NewOrganization {
         name: fields::text("name", &request.name)?,
         tier: fields::optional_text("tier", request.tier)?,
+        budget: fields::budget(
+            request.budget_usd.as_deref(),
+            request.budget_period.as_deref(),
+        )?,
+        credits_enabled: request.credits_enabled.unwrap_or(false),
     };
     let org = state.store().create_org(new).await?;
+    state.auth().invalidate();
     Ok((StatusCode::CREATED, Json(OrgView::from(&org))))
 }
 
@@ -142,13 +168,21 @@ pub async fn update(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<OrgView>, AdminError> {
-    load(&state, &caller, &id, Action::Write).await?;
+    let current = load(&state, &caller, &id, Action::Write).await?;
     let request: UpdateOrgRequest = json::read_body(&state, body, false).await?;
     let update = OrganizationUpdate {
         name: fields::optional_text("name", request.name)?,
         tier: fields::optional_text("tier", request.tier)?,
+        budget: fields::budget_update(
+            request.budget_usd.as_ref().map(Option::as_deref),
+            request.budget_period.as_deref(),
+            current.budget,
+        )?,
+        credits_enabled: request.credits_enabled,
     };
     let org = state.store().update_org(&id, update).await?;
+    // The request path caches each key's tenants with their budgets: reload them.
+    state.auth().invalidate();
     Ok(Json(OrgView::from(&org)))
 }
 
@@ -161,7 +195,7 @@ pub async fn update(
         (status = 204, description = "Deleted"),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "Teams, users or keys still belong to it", body = ErrorBody),
+        (status = 409, description = "Teams, users, keys or credit entries still belong to it", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -172,6 +206,7 @@ pub async fn delete(
 ) -> Result<StatusCode, AdminError> {
     load(&state, &caller, &id, Action::Write).await?;
     state.store().delete_org(&id).await?;
+    state.auth().invalidate();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -15,7 +15,8 @@
 //! beyond its own: `org_admin` grants `org_admin`, `team_admin`, `member`, `viewer`; `team_admin`
 //! grants `team_admin` and `member` (not `viewer`, which reads the whole org). Only an admin
 //! reconfigures its own key ([`check_update_key`]). Usage and lists are narrowed to the caller's
-//! tenant ([`narrow`]).
+//! tenant ([`narrow`]). An organization's credits are read by every role of that organization and
+//! recorded only by an admin ([`check_credits`]).
 
 use tollgate_store::{ApiKey, Organization, Role, Team, User};
 
@@ -212,6 +213,23 @@ pub fn check_update_key(actor: &Actor, key: Object<'_>) -> Result<(), Denied> {
         return Err(Denied::Forbidden);
     }
     Ok(())
+}
+
+/// Whether `actor` may read (`Read`) or record movements in (`Write`) the credits of `org`.
+/// Every role of the organization reads them, members too (whether their calls can still be
+/// paid is their business); only an admin records one, since it stands for a payment.
+/// Another organization's credits are hidden (404), as everything outside the tenant.
+pub fn check_credits(actor: &Actor, org: &str, action: Action) -> Result<(), Denied> {
+    if actor.role == Role::Admin {
+        return Ok(());
+    }
+    if actor.org.as_deref() != Some(org) {
+        return Err(Denied::NotFound);
+    }
+    match action {
+        Action::Read => Ok(()),
+        Action::Write => Err(Denied::Forbidden),
+    }
 }
 
 /// Whether `actor` may create `new` under `parent`.

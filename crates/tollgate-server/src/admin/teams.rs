@@ -1,4 +1,5 @@
-//! `/admin/v1/teams`: org admins manage their org's teams; team admins and viewers read theirs.
+//! `/admin/v1/teams`: org admins manage their org's teams (and so their budgets and limits); team
+//! admins and viewers read theirs.
 
 use axum::Json;
 use axum::body::Body;
@@ -12,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::admin::caller::Caller;
 use crate::admin::errors::{AdminError, ErrorBody};
 use crate::admin::fields;
-use crate::admin::json::{self, PageQuery};
+use crate::admin::json::{self, PageQuery, nullable};
 use crate::admin::rbac::{self, Action, Listing, NewObject, Object, Parent, Tenant};
 use crate::admin::views::{TeamList, TeamView};
 use crate::state::AppState;
@@ -24,12 +25,42 @@ pub struct CreateTeamRequest {
     pub org_id: Option<String>,
     /// Unique within the organization.
     pub name: String,
+    /// A budget shared by every key of the team: a decimal string (`"50.00"`), never a JSON
+    /// number; at most nine decimals.
+    #[schema(example = "50.00")]
+    pub budget_usd: Option<String>,
+    /// How often the budget resets; `none` (the default) is a lifetime budget.
+    #[schema(value_type = Option<crate::admin::views::BudgetPeriodValue>)]
+    pub budget_period: Option<String>,
+    /// Requests per minute, all the team's keys together.
+    pub rpm_limit: Option<u32>,
+    /// Tokens per minute, all the team's keys together.
+    pub tpm_limit: Option<u64>,
+    /// Requests in flight at once, all the team's keys together.
+    pub max_parallel: Option<u32>,
 }
 
+/// Absent fields are kept; `null` clears a budget or a limit.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTeamRequest {
     pub name: Option<String>,
+    /// A decimal string; `null` removes the budget.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable, example = "75.00")]
+    pub budget_usd: Option<Option<String>>,
+    /// Changes the period of the budget (or of the one set beside it).
+    #[schema(value_type = Option<crate::admin::views::BudgetPeriodValue>)]
+    pub budget_period: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u32>, nullable)]
+    pub rpm_limit: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u64>, nullable)]
+    pub tpm_limit: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u32>, nullable)]
+    pub max_parallel: Option<Option<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -72,12 +103,26 @@ pub async fn create(
             .map(str::to_string)
             .ok_or_else(|| AdminError::field("org_id", "is required"))?,
     };
-    let name = fields::text("name", &request.name)?;
-    if state.store().get_org(&org_id).await?.is_none() {
-        return Err(AdminError::not_found(format!("organization `{org_id}`")));
+    let new = NewTeam {
+        name: fields::text("name", &request.name)?,
+        budget: fields::budget(
+            request.budget_usd.as_deref(),
+            request.budget_period.as_deref(),
+        )?,
+        rpm_limit: fields::positive("rpm_limit", request.rpm_limit)?,
+        tpm_limit: fields::positive("tpm_limit", request.tpm_limit)?,
+        max_parallel: fields::positive("max_parallel", request.max_parallel)?,
+        org_id,
+    };
+    if state.store().get_org(&new.org_id).await?.is_none() {
+        return Err(AdminError::not_found(format!(
+            "organization `{}`",
+            new.org_id
+        )));
     }
-    caller.check_create(Parent::Org(&org_id), NewObject::Team)?;
-    let team = state.store().create_team(NewTeam { org_id, name }).await?;
+    caller.check_create(Parent::Org(&new.org_id), NewObject::Team)?;
+    let team = state.store().create_team(new).await?;
+    state.auth().invalidate();
     Ok((StatusCode::CREATED, Json(TeamView::from(&team))))
 }
 
@@ -175,12 +220,22 @@ pub async fn update(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<TeamView>, AdminError> {
-    load(&state, &caller, &id, Action::Write).await?;
+    let current = load(&state, &caller, &id, Action::Write).await?;
     let request: UpdateTeamRequest = json::read_body(&state, body, false).await?;
     let update = TeamUpdate {
         name: fields::optional_text("name", request.name)?,
+        budget: fields::budget_update(
+            request.budget_usd.as_ref().map(Option::as_deref),
+            request.budget_period.as_deref(),
+            current.budget,
+        )?,
+        rpm_limit: fields::positive_update("rpm_limit", request.rpm_limit)?,
+        tpm_limit: fields::positive_update("tpm_limit", request.tpm_limit)?,
+        max_parallel: fields::positive_update("max_parallel", request.max_parallel)?,
     };
     let team = state.store().update_team(&id, update).await?;
+    // The request path caches each key's tenants with their budgets and limits: reload them.
+    state.auth().invalidate();
     Ok(Json(TeamView::from(&team)))
 }
 
@@ -204,6 +259,7 @@ pub async fn delete(
 ) -> Result<StatusCode, AdminError> {
     load(&state, &caller, &id, Action::Write).await?;
     state.store().delete_team(&id).await?;
+    state.auth().invalidate();
     Ok(StatusCode::NO_CONTENT)
 }
 

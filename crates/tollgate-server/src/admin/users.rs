@@ -31,9 +31,16 @@ pub struct CreateUserRequest {
     /// Defaults to `member`; never above the caller's own role.
     #[schema(value_type = Option<crate::admin::views::RoleValue>)]
     pub role: Option<String>,
+    /// A budget shared by every key of the user: a decimal string (`"10.00"`), never a JSON
+    /// number; at most nine decimals.
+    #[schema(example = "10.00")]
+    pub budget_usd: Option<String>,
+    /// How often the budget resets; `none` (the default) is a lifetime budget.
+    #[schema(value_type = Option<crate::admin::views::BudgetPeriodValue>)]
+    pub budget_period: Option<String>,
 }
 
-/// Absent fields are kept; `null` clears `team_id` or `name`.
+/// Absent fields are kept; `null` clears `team_id`, `name` or `budget_usd`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
@@ -46,6 +53,14 @@ pub struct UpdateUserRequest {
     pub name: Option<Option<String>>,
     #[schema(value_type = Option<crate::admin::views::RoleValue>)]
     pub role: Option<String>,
+    /// A decimal string; `null` removes the budget. Nobody but an admin changes the budget of
+    /// the user its own key belongs to.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable, example = "20.00")]
+    pub budget_usd: Option<Option<String>>,
+    /// Changes the period of the budget (or of the one set beside it).
+    #[schema(value_type = Option<crate::admin::views::BudgetPeriodValue>)]
+    pub budget_period: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -86,6 +101,10 @@ pub async fn create(
     };
     let email = fields::text("email", &request.email)?;
     let name = fields::optional_text("name", request.name)?;
+    let budget = fields::budget(
+        request.budget_usd.as_deref(),
+        request.budget_period.as_deref(),
+    )?;
     let owners = Owners {
         org_id: fields::optional_text("org_id", request.org_id)?,
         team_id: fields::optional_text("team_id", request.team_id)?,
@@ -101,8 +120,10 @@ pub async fn create(
         email,
         name,
         role,
+        budget,
     };
     let user = state.store().create_user(new).await?;
+    state.auth().invalidate();
     Ok((StatusCode::CREATED, Json(UserView::from(&user))))
 }
 
@@ -231,6 +252,20 @@ pub async fn update(
             caller.actor.role.as_str()
         )));
     }
+    let budget = fields::budget_update(
+        request.budget_usd.as_ref().map(Option::as_deref),
+        request.budget_period.as_deref(),
+        user.budget,
+    )?;
+    // As with keys: a caller below admin must not lift the budget it was given itself.
+    if budget.is_some()
+        && caller.actor.role != Role::Admin
+        && caller.actor.user.as_deref() == Some(user.id.as_str())
+    {
+        return Err(AdminError::forbidden(
+            "A caller cannot change its own user's budget; ask an admin.",
+        ));
+    }
     let update = UserUpdate {
         team_id,
         email: request
@@ -242,8 +277,11 @@ pub async fn update(
             .map(|name| fields::optional_text("name", name))
             .transpose()?,
         role,
+        budget,
     };
     let user = state.store().update_user(&id, update).await?;
+    // The request path caches each key's tenants with their budgets: reload them.
+    state.auth().invalidate();
     Ok(Json(UserView::from(&user)))
 }
 
@@ -267,6 +305,7 @@ pub async fn delete(
 ) -> Result<StatusCode, AdminError> {
     load(&state, &caller, &id, Action::Write).await?;
     state.store().delete_user(&id).await?;
+    state.auth().invalidate();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -4,7 +4,10 @@
 //! in [`CreatedKeyView`], answered once by create and rotate.
 
 use serde::Serialize;
-use tollgate_store::{ApiKey, CreatedKey, KeyStatus, Organization, Team, Timestamp, User};
+use tollgate_store::{
+    ApiKey, Budget, CreatedKey, CreditEntry, CreditTotals, KeyStatus, Organization, Team,
+    Timestamp, User,
+};
 use utoipa::ToSchema;
 
 use crate::admin::time;
@@ -47,6 +50,13 @@ pub struct OrgView {
     pub name: String,
     /// Pricing tier (decides the platform fee on credit purchases).
     pub tier: String,
+    /// The budget shared by every key of the organization, a decimal string; `null` for none.
+    #[schema(example = "500.000000000")]
+    pub budget_usd: Option<String>,
+    #[schema(value_type = Option<BudgetPeriodValue>)]
+    pub budget_period: Option<&'static str>,
+    /// Calls are paid from the organization's prepaid credits (see `/credits`).
+    pub credits_enabled: bool,
     #[schema(example = "2026-01-31T12:00:00.000Z")]
     pub created_at: String,
 }
@@ -57,6 +67,9 @@ impl From<&Organization> for OrgView {
             id: org.id.clone(),
             name: org.name.clone(),
             tier: org.tier.clone(),
+            budget_usd: budget_usd(org.budget),
+            budget_period: budget_period(org.budget),
+            credits_enabled: org.credits_enabled,
             created_at: time::format(org.created_at),
         }
     }
@@ -67,6 +80,17 @@ pub struct TeamView {
     pub id: String,
     pub org_id: String,
     pub name: String,
+    /// The budget shared by every key of the team, a decimal string; `null` for none.
+    #[schema(example = "50.000000000")]
+    pub budget_usd: Option<String>,
+    #[schema(value_type = Option<BudgetPeriodValue>)]
+    pub budget_period: Option<&'static str>,
+    /// Requests per minute, all the team's keys together.
+    pub rpm_limit: Option<u32>,
+    /// Tokens per minute, all the team's keys together.
+    pub tpm_limit: Option<u64>,
+    /// Requests in flight at once, all the team's keys together.
+    pub max_parallel: Option<u32>,
     pub created_at: String,
 }
 
@@ -76,6 +100,11 @@ impl From<&Team> for TeamView {
             id: team.id.clone(),
             org_id: team.org_id.clone(),
             name: team.name.clone(),
+            budget_usd: budget_usd(team.budget),
+            budget_period: budget_period(team.budget),
+            rpm_limit: team.rpm_limit,
+            tpm_limit: team.tpm_limit,
+            max_parallel: team.max_parallel,
             created_at: time::format(team.created_at),
         }
     }
@@ -90,6 +119,11 @@ pub struct UserView {
     pub name: Option<String>,
     #[schema(value_type = RoleValue)]
     pub role: &'static str,
+    /// The budget shared by every key of the user, a decimal string; `null` for none.
+    #[schema(example = "10.000000000")]
+    pub budget_usd: Option<String>,
+    #[schema(value_type = Option<BudgetPeriodValue>)]
+    pub budget_period: Option<&'static str>,
     pub created_at: String,
 }
 
@@ -102,6 +136,8 @@ impl From<&User> for UserView {
             email: user.email.clone(),
             name: user.name.clone(),
             role: user.role.as_str(),
+            budget_usd: budget_usd(user.budget),
+            budget_period: budget_period(user.budget),
             created_at: time::format(user.created_at),
         }
     }
@@ -164,8 +200,8 @@ impl From<&ApiKey> for KeyView {
             rpm_limit: key.rpm_limit,
             tpm_limit: key.tpm_limit,
             max_parallel: key.max_parallel,
-            budget_usd: key.budget.map(|budget| budget.amount.to_string()),
-            budget_period: key.budget.map(|budget| budget.period.as_str()),
+            budget_usd: budget_usd(key.budget),
+            budget_period: budget_period(key.budget),
             expires_at: key.expires_at.map(time::format),
             revoked_at: key.revoked_at.map(time::format),
             status,
@@ -221,4 +257,102 @@ pub struct UserList {
 pub struct KeyList {
     pub data: Vec<KeyView>,
     pub next: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum CreditKindValue {
+    /// Money received: the credits plus the platform fee (positive).
+    Purchase,
+    /// The platform fee taken out of a purchase (negative).
+    Fee,
+    /// A call's settled cost (negative).
+    Spend,
+    /// Credits given back (positive).
+    Refund,
+    /// An operator's correction, either sign.
+    Adjustment,
+}
+
+/// One movement of an organization's credits.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditEntryView {
+    pub id: String,
+    #[schema(value_type = CreditKindValue)]
+    pub kind: &'static str,
+    /// Signed: the entry's effect on the balance, a decimal string.
+    #[schema(example = "-4.000000000")]
+    pub amount_usd: String,
+    /// A payment id, a request id (spend), or an operator's note.
+    pub reference: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&CreditEntry> for CreditEntryView {
+    fn from(entry: &CreditEntry) -> CreditEntryView {
+        CreditEntryView {
+            id: entry.id.clone(),
+            kind: entry.kind.as_str(),
+            amount_usd: entry.amount.to_string(),
+            reference: entry.reference.clone(),
+            created_at: time::format(entry.created_at),
+        }
+    }
+}
+
+/// An organization's credit totals, over its whole ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditBalanceView {
+    pub org_id: String,
+    /// The ledger's sum: `credited_usd` − `spent_usd`.
+    #[schema(example = "100.000000000")]
+    pub balance_usd: String,
+    /// Every entry but spend: purchases net of fees, refunds, adjustments.
+    #[schema(example = "100.000000000")]
+    pub credited_usd: String,
+    /// Spend entries, as a positive amount.
+    #[schema(example = "0.000000000")]
+    pub spent_usd: String,
+}
+
+impl CreditBalanceView {
+    pub fn new(org_id: &str, totals: CreditTotals) -> CreditBalanceView {
+        CreditBalanceView {
+            org_id: org_id.to_string(),
+            balance_usd: totals.balance().to_string(),
+            credited_usd: totals.credited.to_string(),
+            spent_usd: totals.spent.to_string(),
+        }
+    }
+}
+
+/// What `POST …/credits` wrote, and the totals after it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditsWrittenView {
+    #[serde(flatten)]
+    pub balance: CreditBalanceView,
+    pub entries: Vec<CreditEntryView>,
+    /// The platform fee charged on top of a purchase (purchases only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "4.000000000")]
+    pub fee_usd: Option<String>,
+}
+
+/// A page of the ledger, newest first, beside the totals of the whole ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditsPageView {
+    #[serde(flatten)]
+    pub balance: CreditBalanceView,
+    pub entries: Vec<CreditEntryView>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+}
+
+fn budget_usd(budget: Option<Budget>) -> Option<String> {
+    budget.map(|budget| budget.amount.to_string())
+}
+
+fn budget_period(budget: Option<Budget>) -> Option<&'static str> {
+    budget.map(|budget| budget.period.as_str())
 }

@@ -1,5 +1,6 @@
 //! The store's domain types: plain structs, `Serialize` for the admin API.
 
+mod credits;
 mod key;
 mod page;
 mod role;
@@ -8,13 +9,14 @@ mod tenant;
 mod usage;
 pub(crate) mod usd;
 
+pub use credits::{CreditEntry, CreditKind, CreditTotals, NewCreditEntry};
 pub use key::{
     ApiKey, ApiKeyUpdate, Budget, BudgetPeriod, CreatedKey, KeyFilter, KeyLookup, KeyStatus,
     NewApiKey,
 };
 pub use page::{Page, PageRequest};
 pub use role::Role;
-pub use spend::{SpendBatchOutcome, SpendCostSource, SpendRecord};
+pub use spend::{SpendBatchOutcome, SpendCostSource, SpendRecord, SpendScope};
 pub use tenant::{
     NewOrganization, NewTeam, NewUser, Organization, OrganizationUpdate, Team, TeamFilter,
     TeamUpdate, User, UserFilter, UserUpdate,

@@ -36,6 +36,26 @@ pub struct SpendRecord {
     pub tags: Vec<String>,
     /// Guardrail findings (JSON), if any guardrail had something to say.
     pub guardrails: Option<serde_json::Value>,
+    /// Draw a priced call's cost from the organization's prepaid credits: the writer adds a
+    /// `spend` ledger entry in the transaction that logs the row. Not stored on the row itself
+    /// (read back, it is `false`).
+    #[serde(skip)]
+    pub charge_credits: bool,
+}
+
+/// Whose spend `spent_since` sums: one column of the spend log.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SpendScope {
+    Key(String),
+    User(String),
+    Team(String),
+    Org(String),
+    /// The caller's own end user, within an organization (`None`: calls made outside any
+    /// organization, e.g. with the master key), as the budget counters namespace it.
+    EndUser {
+        org_id: Option<String>,
+        end_user: String,
+    },
 }
 
 /// Where a recorded cost came from; `Unpriced` when neither the provider nor the catalog knew.

@@ -1,8 +1,11 @@
 //! Organizations, teams and users.
+//!
+//! Budgets and limits here apply to every key of the tenant together, on top of each key's own
+//! (the request path enforces them; the store only keeps them).
 
 use serde::Serialize;
 
-use crate::model::Role;
+use crate::model::{Budget, Role};
 use crate::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -11,6 +14,10 @@ pub struct Organization {
     pub name: String,
     /// Pricing tier (decides the platform fee on credit purchases); `"default"` unless set.
     pub tier: String,
+    pub budget: Option<Budget>,
+    /// Calls are paid from the organization's prepaid credits (and refused when they run out).
+    /// Turned on by the first credit entry; an admin may turn it off.
+    pub credits_enabled: bool,
     pub created_at: Timestamp,
 }
 
@@ -19,12 +26,29 @@ pub struct NewOrganization {
     pub name: String,
     /// `None` means `"default"`.
     pub tier: Option<String>,
+    pub budget: Option<Budget>,
+    pub credits_enabled: bool,
 }
 
+impl NewOrganization {
+    /// The default tier, no budget, no credits.
+    pub fn named(name: impl Into<String>) -> NewOrganization {
+        NewOrganization {
+            name: name.into(),
+            tier: None,
+            budget: None,
+            credits_enabled: false,
+        }
+    }
+}
+
+/// `None` keeps a field; `Some(None)` clears a nullable one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrganizationUpdate {
     pub name: Option<String>,
     pub tier: Option<String>,
+    pub budget: Option<Option<Budget>>,
+    pub credits_enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,6 +57,10 @@ pub struct Team {
     pub org_id: String,
     /// Unique within the organization.
     pub name: String,
+    pub budget: Option<Budget>,
+    pub rpm_limit: Option<u32>,
+    pub tpm_limit: Option<u64>,
+    pub max_parallel: Option<u32>,
     pub created_at: Timestamp,
 }
 
@@ -40,11 +68,34 @@ pub struct Team {
 pub struct NewTeam {
     pub org_id: String,
     pub name: String,
+    pub budget: Option<Budget>,
+    pub rpm_limit: Option<u32>,
+    pub tpm_limit: Option<u64>,
+    pub max_parallel: Option<u32>,
 }
 
+impl NewTeam {
+    /// A team with no budget and no limits.
+    pub fn named(org_id: impl Into<String>, name: impl Into<String>) -> NewTeam {
+        NewTeam {
+            org_id: org_id.into(),
+            name: name.into(),
+            budget: None,
+            rpm_limit: None,
+            tpm_limit: None,
+            max_parallel: None,
+        }
+    }
+}
+
+/// `None` keeps a field; `Some(None)` clears a nullable one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TeamUpdate {
     pub name: Option<String>,
+    pub budget: Option<Option<Budget>>,
+    pub rpm_limit: Option<Option<u32>>,
+    pub tpm_limit: Option<Option<u64>>,
+    pub max_parallel: Option<Option<u32>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,6 +113,7 @@ pub struct User {
     pub email: String,
     pub name: Option<String>,
     pub role: Role,
+    pub budget: Option<Budget>,
     pub created_at: Timestamp,
 }
 
@@ -72,6 +124,7 @@ pub struct NewUser {
     pub email: String,
     pub name: Option<String>,
     pub role: Role,
+    pub budget: Option<Budget>,
 }
 
 /// `None` keeps a field; `Some(None)` clears a nullable one.
@@ -81,6 +134,7 @@ pub struct UserUpdate {
     pub email: Option<String>,
     pub name: Option<Option<String>>,
     pub role: Option<Role>,
+    pub budget: Option<Option<Budget>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,8 +1,10 @@
 //! Small builders shared by the statements: pagination, partial updates, input checks.
 
+use tollgate_types::NanoUsd;
+
 use crate::StoreError;
 use crate::driver::{Arg, Sql};
-use crate::model::{Page, PageRequest};
+use crate::model::{Budget, Page, PageRequest};
 
 /// Appends the keyset condition and order for a page in id order. Asks for one row more than
 /// the page holds, so `into_page` can tell whether another page follows.
@@ -62,6 +64,15 @@ impl Update {
         self.columns += 1;
     }
 
+    /// Sets or clears the `budget_nanos`/`budget_period` pair (always together: a CHECK wants
+    /// both or neither).
+    pub(crate) fn set_budget(&mut self, budget: Option<Budget>) -> Result<(), StoreError> {
+        check_budget(budget.as_ref())?;
+        self.set("budget_nanos", budget.map(|budget| budget.amount.0));
+        self.set("budget_period", budget.map(|budget| budget.period.as_str()));
+        Ok(())
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.columns == 0
     }
@@ -86,4 +97,12 @@ pub(crate) fn required(field: &str, value: &str) -> Result<String, StoreError> {
 /// A count the domain keeps unsigned, into the `i64` both databases store.
 pub(crate) fn to_i64(field: &str, value: u64) -> Result<i64, StoreError> {
     i64::try_from(value).map_err(|_| StoreError::Invalid(format!("{field} is too large")))
+}
+
+/// A budget is never negative (zero is allowed: it blocks every priced call).
+pub(crate) fn check_budget(budget: Option<&Budget>) -> Result<(), StoreError> {
+    if budget.is_some_and(|budget| budget.amount < NanoUsd::ZERO) {
+        return Err(StoreError::Invalid("budget must not be negative".into()));
+    }
+    Ok(())
 }

@@ -8,11 +8,12 @@ use crate::StoreError;
 use crate::driver::{Driver, Sql, SqlRow};
 use crate::ids;
 use crate::model::{
-    ApiKey, ApiKeyUpdate, Budget, CreatedKey, KeyFilter, KeyLookup, KeyStatus, NewApiKey, Page,
-    PageRequest,
+    ApiKey, ApiKeyUpdate, CreatedKey, KeyFilter, KeyLookup, KeyStatus, NewApiKey, Page, PageRequest,
 };
 use crate::secret::{generate_key_secret, hash_key, visible_prefix};
-use crate::sql::build::{Update, filter_eq, into_page, paginate_by_id, required, to_i64};
+use crate::sql::build::{
+    Update, check_budget, filter_eq, into_page, paginate_by_id, required, to_i64,
+};
 use crate::sql::rows::{self, KEY_COLUMNS};
 use crate::time::Timestamp;
 
@@ -135,9 +136,7 @@ pub(crate) async fn update<D: Driver>(
         statement.set("max_parallel", max_parallel.map(i64::from));
     }
     if let Some(budget) = update.budget {
-        check_budget(budget.as_ref())?;
-        statement.set("budget_nanos", budget.map(|budget| budget.amount.0));
-        statement.set("budget_period", budget.map(|budget| budget.period.as_str()));
+        statement.set_budget(budget)?;
     }
     if let Some(expires_at) = update.expires_at {
         statement.set("expires_at", expires_at.map(Timestamp::millis));
@@ -320,13 +319,6 @@ fn check_metadata(metadata: &serde_json::Value) -> Result<(), StoreError> {
         return Err(StoreError::Invalid(
             "metadata.tags must be an array of strings".into(),
         ));
-    }
-    Ok(())
-}
-
-fn check_budget(budget: Option<&Budget>) -> Result<(), StoreError> {
-    if budget.is_some_and(|budget| budget.amount < NanoUsd::ZERO) {
-        return Err(StoreError::Invalid("budget must not be negative".into()));
     }
     Ok(())
 }

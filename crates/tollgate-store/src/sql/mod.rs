@@ -3,6 +3,7 @@
 //! Each file holds the statements of one area; this one only routes the trait's methods to them.
 
 mod build;
+mod credits;
 mod keys;
 mod meta;
 mod orgs;
@@ -18,11 +19,13 @@ use async_trait::async_trait;
 
 use crate::StoreError;
 use crate::driver::{Backend, Driver, Sql};
+use tollgate_types::NanoUsd;
+
 use crate::model::{
-    ApiKey, ApiKeyUpdate, Bucket, CreatedKey, Dimension, KeyFilter, KeyLookup, NewApiKey,
-    NewOrganization, NewTeam, NewUser, Organization, OrganizationUpdate, Page, PageRequest,
-    SpendBatchOutcome, SpendRecord, Team, TeamFilter, TeamUpdate, UsageFilter, UsageRow, User,
-    UserFilter, UserUpdate,
+    ApiKey, ApiKeyUpdate, Bucket, CreatedKey, CreditEntry, CreditTotals, Dimension, KeyFilter,
+    KeyLookup, NewApiKey, NewCreditEntry, NewOrganization, NewTeam, NewUser, Organization,
+    OrganizationUpdate, Page, PageRequest, SpendBatchOutcome, SpendRecord, SpendScope, Team,
+    TeamFilter, TeamUpdate, UsageFilter, UsageRow, User, UserFilter, UserUpdate,
 };
 use crate::store::Store;
 use crate::time::Timestamp;
@@ -198,5 +201,33 @@ impl<D: Driver> Store for SqlStore<D> {
         page: &PageRequest,
     ) -> Result<Page<SpendRecord>, StoreError> {
         spend::list(&self.db, filter, page).await
+    }
+
+    async fn spent_since(
+        &self,
+        scope: SpendScope,
+        since: Timestamp,
+    ) -> Result<NanoUsd, StoreError> {
+        spend::spent_since(&self.db, scope, since).await
+    }
+
+    async fn append_credits(
+        &self,
+        org_id: &str,
+        entries: &[NewCreditEntry],
+    ) -> Result<Vec<CreditEntry>, StoreError> {
+        credits::append(&self.db, org_id, entries).await
+    }
+
+    async fn list_credits(
+        &self,
+        org_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<CreditEntry>, StoreError> {
+        credits::list(&self.db, org_id, page).await
+    }
+
+    async fn credit_totals(&self, org_id: &str) -> Result<CreditTotals, StoreError> {
+        credits::totals(&self.db, org_id).await
     }
 }

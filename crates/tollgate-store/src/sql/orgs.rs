@@ -4,7 +4,7 @@ use crate::StoreError;
 use crate::driver::{Driver, Sql};
 use crate::ids;
 use crate::model::{NewOrganization, Organization, OrganizationUpdate, Page, PageRequest};
-use crate::sql::build::{Update, into_page, paginate_by_id, required};
+use crate::sql::build::{Update, check_budget, into_page, paginate_by_id, required};
 use crate::sql::rows::{self, ORG_COLUMNS};
 use crate::time::Timestamp;
 
@@ -18,18 +18,27 @@ pub(crate) async fn create<D: Driver>(
         Some(tier) => required("tier", &tier)?,
         None => DEFAULT_TIER.to_string(),
     };
+    check_budget(new.budget.as_ref())?;
     let org = Organization {
         id: ids::new_id(ids::ORG),
         name: required("name", &new.name)?,
         tier,
+        budget: new.budget,
+        credits_enabled: new.credits_enabled,
         created_at: Timestamp::now(),
     };
-    let sql =
-        Sql::new("INSERT INTO organizations (id, name, tier, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(org.id.as_str())
-            .bind(org.name.as_str())
-            .bind(org.tier.as_str())
-            .bind(org.created_at.millis());
+    let sql = Sql::new(
+        "INSERT INTO organizations \
+         (id, name, tier, budget_nanos, budget_period, credits_enabled, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(org.id.as_str())
+    .bind(org.name.as_str())
+    .bind(org.tier.as_str())
+    .bind(org.budget.map(|budget| budget.amount.0))
+    .bind(org.budget.map(|budget| budget.period.as_str()))
+    .bind(i64::from(org.credits_enabled))
+    .bind(org.created_at.millis());
     db.execute(sql)
         .await
         .map_err(|e| StoreError::from_write(e, "organization"))?;
@@ -76,6 +85,12 @@ pub(crate) async fn update<D: Driver>(
     }
     if let Some(tier) = update.tier {
         statement.set("tier", required("tier", &tier)?);
+    }
+    if let Some(budget) = update.budget {
+        statement.set_budget(budget)?;
+    }
+    if let Some(enabled) = update.credits_enabled {
+        statement.set("credits_enabled", i64::from(enabled));
     }
     if statement.is_empty() {
         return get(db, id)

@@ -5,13 +5,18 @@ use tollgate_types::{NanoUsd, Usage};
 use crate::StoreError;
 use crate::driver::SqlRow;
 use crate::model::{
-    ApiKey, Budget, BudgetPeriod, Organization, Role, SpendCostSource, SpendRecord, Team, User,
+    ApiKey, Budget, BudgetPeriod, CreditEntry, CreditKind, Organization, Role, SpendCostSource,
+    SpendRecord, Team, User,
 };
 use crate::time::Timestamp;
 
-pub(crate) const ORG_COLUMNS: &str = "id, name, tier, created_at";
-pub(crate) const TEAM_COLUMNS: &str = "id, org_id, name, created_at";
-pub(crate) const USER_COLUMNS: &str = "id, org_id, team_id, email, name, role, created_at";
+pub(crate) const ORG_COLUMNS: &str =
+    "id, name, tier, budget_nanos, budget_period, credits_enabled, created_at";
+pub(crate) const TEAM_COLUMNS: &str = "id, org_id, name, budget_nanos, budget_period, rpm_limit, \
+     tpm_limit, max_parallel, created_at";
+pub(crate) const USER_COLUMNS: &str =
+    "id, org_id, team_id, email, name, role, budget_nanos, budget_period, created_at";
+pub(crate) const CREDIT_COLUMNS: &str = "id, org_id, kind, amount_nanos, reference, created_at";
 /// Everything a key shows. The hashes are deliberately absent: no listing can leak them.
 pub(crate) const KEY_COLUMNS: &str = "id, name, prefix, org_id, team_id, user_id, role, models, \
      rpm_limit, tpm_limit, max_parallel, budget_nanos, budget_period, expires_at, revoked_at, \
@@ -26,6 +31,8 @@ pub(crate) fn org(row: &impl SqlRow) -> Result<Organization, StoreError> {
         id: row.text("id")?,
         name: row.text("name")?,
         tier: row.text("tier")?,
+        budget: budget(row)?,
+        credits_enabled: row.int("credits_enabled")? != 0,
         created_at: Timestamp(row.int("created_at")?),
     })
 }
@@ -35,6 +42,10 @@ pub(crate) fn team(row: &impl SqlRow) -> Result<Team, StoreError> {
         id: row.text("id")?,
         org_id: row.text("org_id")?,
         name: row.text("name")?,
+        budget: budget(row)?,
+        rpm_limit: opt_narrow(row, "rpm_limit")?,
+        tpm_limit: opt_narrow(row, "tpm_limit")?,
+        max_parallel: opt_narrow(row, "max_parallel")?,
         created_at: Timestamp(row.int("created_at")?),
     })
 }
@@ -47,6 +58,19 @@ pub(crate) fn user(row: &impl SqlRow) -> Result<User, StoreError> {
         email: row.text("email")?,
         name: row.opt_text("name")?,
         role: role(row)?,
+        budget: budget(row)?,
+        created_at: Timestamp(row.int("created_at")?),
+    })
+}
+
+pub(crate) fn credit(row: &impl SqlRow) -> Result<CreditEntry, StoreError> {
+    let kind = row.text("kind")?;
+    Ok(CreditEntry {
+        id: row.text("id")?,
+        org_id: row.text("org_id")?,
+        kind: CreditKind::parse(&kind).ok_or_else(|| StoreError::corrupt("kind", kind))?,
+        amount: NanoUsd(row.int("amount_nanos")?),
+        reference: row.opt_text("reference")?,
         created_at: Timestamp(row.int("created_at")?),
     })
 }
@@ -114,6 +138,7 @@ pub(crate) fn spend(row: &impl SqlRow) -> Result<SpendRecord, StoreError> {
                 serde_json::from_str(&text).map_err(|e| StoreError::corrupt("guardrails", e))
             })
             .transpose()?,
+        charge_credits: false,
     })
 }
 

@@ -1,13 +1,19 @@
-//! The spend log: batched, idempotent inserts that settle each key's spend, and the listing.
+//! The spend log: batched, idempotent inserts that settle each key's spend (and charge credits),
+//! the listing, and the sums that seed budget counters.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use tollgate_types::NanoUsd;
 
 use crate::StoreError;
 use crate::driver::{Driver, DriverTx, Sql, SqlRow};
-use crate::model::{Page, PageRequest, SpendBatchOutcome, SpendRecord, UsageFilter};
+use crate::model::{
+    CreditKind, Page, PageRequest, SpendBatchOutcome, SpendRecord, SpendScope, UsageFilter,
+};
 use crate::sql::build::into_page;
-use crate::sql::rows::{self, SPEND_COLUMNS};
+use crate::sql::rows::{self, CREDIT_COLUMNS, SPEND_COLUMNS};
 use crate::sql::usage::filter_rows;
+use crate::time::Timestamp;
 
 /// Rows per INSERT statement (24 arguments each: 2,400 placeholders, far below both databases'
 /// limits). SQLite binds them anonymously (see the SQLite driver), so statement size costs nothing
@@ -26,7 +32,14 @@ pub(crate) async fn insert<D: Driver>(
     // Only rows this statement really inserted come back (ON CONFLICT DO NOTHING skips a
     // request id already logged), so a retried batch adds nothing to any key's spend.
     let mut spend_by_key: BTreeMap<String, i64> = BTreeMap::new();
+    // The same holds for credits: only a newly logged call is charged.
+    let mut charges: Vec<Charge<'_>> = Vec::new();
     for chunk in rows.chunks(INSERT_CHUNK) {
+        let chargeable: HashMap<&str, Charge<'_>> = chunk
+            .iter()
+            .filter_map(Charge::of)
+            .map(|charge| (charge.request_id, charge))
+            .collect();
         for row in tx.fetch_all(insert_statement(chunk)).await? {
             inserted += 1;
             if let (Some(key_id), Some(cost)) =
@@ -35,7 +48,13 @@ pub(crate) async fn insert<D: Driver>(
                 let total = spend_by_key.entry(key_id).or_default();
                 *total = total.saturating_add(cost);
             }
+            if let Some(charge) = chargeable.get(row.text("request_id")?.as_str()) {
+                charges.push(*charge);
+            }
         }
+    }
+    for chunk in charges.chunks(INSERT_CHUNK) {
+        tx.execute(charge_statement(chunk)).await?;
     }
     // In key order, so writers on several instances lock keys in the same order (no deadlock).
     for (key_id, cost) in spend_by_key {
@@ -88,8 +107,96 @@ fn insert_statement(rows: &[SpendRecord]) -> Sql {
         ];
         sql.push(&format!("({})", values.join(", ")));
     }
-    sql.push(" ON CONFLICT (request_id) DO NOTHING RETURNING key_id, cost_nanos");
+    sql.push(" ON CONFLICT (request_id) DO NOTHING RETURNING request_id, key_id, cost_nanos");
     sql
+}
+
+/// A logged call to draw from its organization's credits.
+#[derive(Debug, Clone, Copy)]
+struct Charge<'a> {
+    request_id: &'a str,
+    org_id: &'a str,
+    cost: NanoUsd,
+    at: Timestamp,
+}
+
+impl<'a> Charge<'a> {
+    /// Only priced calls of an organization that asked for it cost credits.
+    fn of(row: &'a SpendRecord) -> Option<Charge<'a>> {
+        let cost = row.cost.filter(|cost| *cost > NanoUsd::ZERO)?;
+        Some(Charge {
+            request_id: &row.request_id,
+            org_id: row.org_id.as_deref().filter(|_| row.charge_credits)?,
+            cost,
+            at: row.created_at,
+        })
+    }
+}
+
+/// `spend` ledger entries for these calls. The id is derived from the request id, so an entry is
+/// written at most once whatever happens to the batch. Entries of an organization that no longer
+/// exists are skipped (the spend log keeps no foreign keys, the ledger does, and one deleted
+/// organization must not fail a whole batch).
+fn charge_statement(charges: &[Charge<'_>]) -> Sql {
+    // VALUES names its columns column1, column2, … in both databases.
+    let mut sql = Sql::new(format!(
+        "INSERT INTO credit_ledger ({CREDIT_COLUMNS}) \
+         SELECT column1, column2, column3, column4, column5, column6 FROM (VALUES "
+    ));
+    for (i, charge) in charges.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        let values = [
+            sql.arg(format!("spend-{}", charge.request_id)),
+            sql.arg(charge.org_id),
+            sql.arg(CreditKind::Spend.as_str()),
+            sql.arg(0i64.saturating_sub(charge.cost.0)),
+            sql.arg(charge.request_id),
+            sql.arg(charge.at.millis()),
+        ];
+        sql.push(&format!("({})", values.join(", ")));
+    }
+    // The WHERE also settles SQLite's parsing of `INSERT … SELECT … ON CONFLICT`.
+    sql.push(
+        ") AS charges WHERE column2 IN (SELECT id FROM organizations) \
+         ON CONFLICT (id) DO NOTHING",
+    );
+    sql
+}
+
+pub(crate) async fn spent_since<D: Driver>(
+    db: &D,
+    scope: SpendScope,
+    since: Timestamp,
+) -> Result<NanoUsd, StoreError> {
+    let mut sql = Sql::new(
+        "SELECT CAST(COALESCE(SUM(cost_nanos), 0) AS BIGINT) AS spent FROM spend_log \
+         WHERE created_at >= $1",
+    )
+    .bind(since.millis());
+    let mut equals = |column: &str, value: String| {
+        let placeholder = sql.arg(value);
+        sql.push(&format!(" AND {column} = {placeholder}"));
+    };
+    match scope {
+        SpendScope::Key(id) => equals("key_id", id),
+        SpendScope::User(id) => equals("user_id", id),
+        SpendScope::Team(id) => equals("team_id", id),
+        SpendScope::Org(id) => equals("org_id", id),
+        SpendScope::EndUser { org_id, end_user } => {
+            equals("end_user", end_user);
+            match org_id {
+                Some(org_id) => equals("org_id", org_id),
+                None => sql.push(" AND org_id IS NULL"),
+            }
+        }
+    }
+    let row = db
+        .fetch_optional(sql)
+        .await?
+        .ok_or_else(|| StoreError::corrupt("spend_log", "an aggregate answered no row"))?;
+    Ok(NanoUsd(row.int("spent")?))
 }
 
 /// Counts never come near `i64::MAX`; if one did, recording it capped beats losing the row.

@@ -4,22 +4,37 @@ use crate::StoreError;
 use crate::driver::{Driver, Sql};
 use crate::ids;
 use crate::model::{NewTeam, Page, PageRequest, Team, TeamFilter, TeamUpdate};
-use crate::sql::build::{Update, filter_eq, into_page, paginate_by_id, required};
+use crate::sql::build::{
+    Update, check_budget, filter_eq, into_page, paginate_by_id, required, to_i64,
+};
 use crate::sql::rows::{self, TEAM_COLUMNS};
 use crate::time::Timestamp;
 
 pub(crate) async fn create<D: Driver>(db: &D, new: NewTeam) -> Result<Team, StoreError> {
+    check_budget(new.budget.as_ref())?;
     let team = Team {
         id: ids::new_id(ids::TEAM),
         org_id: new.org_id,
         name: required("name", &new.name)?,
+        budget: new.budget,
+        rpm_limit: new.rpm_limit,
+        tpm_limit: new.tpm_limit,
+        max_parallel: new.max_parallel,
         created_at: Timestamp::now(),
     };
-    let sql = Sql::new("INSERT INTO teams (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(team.id.as_str())
-        .bind(team.org_id.as_str())
-        .bind(team.name.as_str())
-        .bind(team.created_at.millis());
+    let sql = Sql::new(
+        "INSERT INTO teams (id, org_id, name, budget_nanos, budget_period, rpm_limit, \
+         tpm_limit, max_parallel, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(team.id.as_str())
+    .bind(team.org_id.as_str())
+    .bind(team.name.as_str())
+    .bind(team.budget.map(|budget| budget.amount.0))
+    .bind(team.budget.map(|budget| budget.period.as_str()))
+    .bind(team.rpm_limit.map(i64::from))
+    .bind(team.tpm_limit.map(|v| to_i64("tpm_limit", v)).transpose()?)
+    .bind(team.max_parallel.map(i64::from))
+    .bind(team.created_at.millis());
     db.execute(sql)
         .await
         .map_err(|e| StoreError::from_write(e, "team"))?;
@@ -60,6 +75,19 @@ pub(crate) async fn update<D: Driver>(
     let mut statement = Update::new("teams");
     if let Some(name) = update.name {
         statement.set("name", required("name", &name)?);
+    }
+    if let Some(budget) = update.budget {
+        statement.set_budget(budget)?;
+    }
+    if let Some(rpm_limit) = update.rpm_limit {
+        statement.set("rpm_limit", rpm_limit.map(i64::from));
+    }
+    if let Some(tpm_limit) = update.tpm_limit {
+        let tpm_limit = tpm_limit.map(|v| to_i64("tpm_limit", v)).transpose()?;
+        statement.set("tpm_limit", tpm_limit);
+    }
+    if let Some(max_parallel) = update.max_parallel {
+        statement.set("max_parallel", max_parallel.map(i64::from));
     }
     if statement.is_empty() {
         return get(db, id)

@@ -4,11 +4,12 @@ use crate::StoreError;
 use crate::driver::{Driver, Sql};
 use crate::ids;
 use crate::model::{NewUser, Page, PageRequest, User, UserFilter, UserUpdate};
-use crate::sql::build::{Update, filter_eq, into_page, paginate_by_id, required};
+use crate::sql::build::{Update, check_budget, filter_eq, into_page, paginate_by_id, required};
 use crate::sql::rows::{self, USER_COLUMNS};
 use crate::time::Timestamp;
 
 pub(crate) async fn create<D: Driver>(db: &D, new: NewUser) -> Result<User, StoreError> {
+    check_budget(new.budget.as_ref())?;
     let user = User {
         id: ids::new_id(ids::USER),
         org_id: new.org_id,
@@ -16,11 +17,12 @@ pub(crate) async fn create<D: Driver>(db: &D, new: NewUser) -> Result<User, Stor
         email: required("email", &new.email)?,
         name: new.name,
         role: new.role,
+        budget: new.budget,
         created_at: Timestamp::now(),
     };
     let sql = Sql::new(
-        "INSERT INTO users (id, org_id, team_id, email, name, role, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO users (id, org_id, team_id, email, name, role, budget_nanos, \
+         budget_period, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(user.id.as_str())
     .bind(user.org_id.as_str())
@@ -28,6 +30,8 @@ pub(crate) async fn create<D: Driver>(db: &D, new: NewUser) -> Result<User, Stor
     .bind(user.email.as_str())
     .bind(user.name.as_deref())
     .bind(user.role.as_str())
+    .bind(user.budget.map(|budget| budget.amount.0))
+    .bind(user.budget.map(|budget| budget.period.as_str()))
     .bind(user.created_at.millis());
     db.execute(sql)
         .await
@@ -79,6 +83,9 @@ pub(crate) async fn update<D: Driver>(
     }
     if let Some(role) = update.role {
         statement.set("role", role.as_str());
+    }
+    if let Some(budget) = update.budget {
+        statement.set_budget(budget)?;
     }
     if statement.is_empty() {
         return get(db, id)

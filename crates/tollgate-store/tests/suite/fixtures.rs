@@ -8,20 +8,14 @@ use tollgate_types::{NanoUsd, Usage};
 
 pub async fn org(store: &DynStore, name: &str) -> Organization {
     store
-        .create_org(NewOrganization {
-            name: name.into(),
-            tier: None,
-        })
+        .create_org(NewOrganization::named(name))
         .await
         .unwrap()
 }
 
 pub async fn team(store: &DynStore, org: &Organization, name: &str) -> Team {
     store
-        .create_team(NewTeam {
-            org_id: org.id.clone(),
-            name: name.into(),
-        })
+        .create_team(NewTeam::named(org.id.clone(), name))
         .await
         .unwrap()
 }
@@ -34,6 +28,7 @@ pub async fn user(store: &DynStore, org: &Organization, team: Option<&Team>, ema
             email: email.into(),
             name: None,
             role: Role::Member,
+            budget: None,
         })
         .await
         .unwrap()
@@ -76,5 +71,6 @@ pub fn spend_row(request_id: &str, at: i64, key: &ApiKey, cost: i64) -> SpendRec
         error_class: None,
         tags: vec!["test".into()],
         guardrails: None,
+        charge_credits: false,
     }
 }

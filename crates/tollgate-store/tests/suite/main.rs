@@ -8,6 +8,8 @@
 mod harness;
 mod fixtures;
 
+mod budgets;
+mod credits;
 mod keys;
 mod meta;
 mod migrations;

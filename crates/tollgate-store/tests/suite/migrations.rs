@@ -32,6 +32,7 @@ async fn sqlite_and_postgres_schemas_are_equivalent() {
         tables,
         [
             "api_keys",
+            "credit_ledger",
             "meta",
             "organizations",
             "spend_log",

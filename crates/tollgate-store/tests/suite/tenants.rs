@@ -20,6 +20,8 @@ async fn org_crud(db: TestDb) {
         .create_org(NewOrganization {
             name: "  Gold  ".into(),
             tier: Some("top".into()),
+            budget: None,
+            credits_enabled: false,
         })
         .await
         .unwrap();
@@ -29,6 +31,8 @@ async fn org_crud(db: TestDb) {
         .create_org(NewOrganization {
             name: " ".into(),
             tier: None,
+            budget: None,
+            credits_enabled: false,
         })
         .await;
     assert!(matches!(blank, Err(StoreError::Invalid(_))), "{blank:?}");
@@ -39,6 +43,7 @@ async fn org_crud(db: TestDb) {
             OrganizationUpdate {
                 name: Some("Acme Inc".into()),
                 tier: Some("top".into()),
+                ..OrganizationUpdate::default()
             },
         )
         .await
@@ -109,6 +114,7 @@ async fn team_crud_and_rules(db: TestDb) {
         .create_team(NewTeam {
             org_id: acme.id.clone(),
             name: "search".into(),
+            ..NewTeam::named("", "")
         })
         .await;
     assert!(
@@ -121,6 +127,7 @@ async fn team_crud_and_rules(db: TestDb) {
         .create_team(NewTeam {
             org_id: "org_missing".into(),
             name: "x".into(),
+            ..NewTeam::named("", "")
         })
         .await;
     assert!(matches!(orphan, Err(StoreError::Invalid(_))), "{orphan:?}");
@@ -152,6 +159,7 @@ async fn team_crud_and_rules(db: TestDb) {
             &ads.id,
             TeamUpdate {
                 name: Some("growth".into()),
+                ..TeamUpdate::default()
             },
         )
         .await
@@ -162,6 +170,7 @@ async fn team_crud_and_rules(db: TestDb) {
             &ads.id,
             TeamUpdate {
                 name: Some("search".into()),
+                ..TeamUpdate::default()
             },
         )
         .await;
@@ -197,6 +206,7 @@ async fn user_crud_and_rules(db: TestDb) {
             email: "ada@acme.test".into(),
             name: Some("Ada".into()),
             role: Role::TeamAdmin,
+            budget: None,
         })
         .await
         .unwrap();
@@ -210,6 +220,7 @@ async fn user_crud_and_rules(db: TestDb) {
             email: "ada@acme.test".into(),
             name: None,
             role: Role::Member,
+            budget: None,
         })
         .await;
     assert!(
@@ -223,6 +234,7 @@ async fn user_crud_and_rules(db: TestDb) {
             email: "bob@acme.test".into(),
             name: None,
             role: Role::Member,
+            budget: None,
         })
         .await;
     assert!(
@@ -262,6 +274,7 @@ async fn user_crud_and_rules(db: TestDb) {
                 name: Some(None),
                 role: Some(Role::Viewer),
                 email: Some("ada@new.test".into()),
+                ..UserUpdate::default()
             },
         )
         .await

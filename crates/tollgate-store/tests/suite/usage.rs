@@ -276,6 +276,7 @@ async fn spend_rows_round_trip_every_field(db: TestDb) {
         error_class: Some("rate_limited".into()),
         tags: vec!["a".into(), "b".into()],
         guardrails: Some(json!({"pii": {"redacted": 2}})),
+        charge_credits: false,
     };
     let minimal = SpendRecord {
         request_id: "req-min".into(),

@@ -338,3 +338,36 @@ fn only_admins_reconfigure_their_own_key() {
         OK
     );
 }
+
+#[test]
+fn credits_are_read_in_the_org_and_recorded_by_admins() {
+    let keyless_member = Actor {
+        org: None,
+        ..member()
+    };
+    let cases = [
+        (master(), "A", OK, OK),
+        (admin_key(), "A", OK, OK),
+        (org_admin(), "A", OK, DENIED),
+        (viewer(), "A", OK, DENIED),
+        (team_admin(), "A", OK, DENIED),
+        (member(), "A", OK, DENIED),
+        (org_admin(), "B", HIDDEN, HIDDEN),
+        (viewer(), "B", HIDDEN, HIDDEN),
+        (team_admin(), "B", HIDDEN, HIDDEN),
+        (member(), "B", HIDDEN, HIDDEN),
+        (keyless_member, "A", HIDDEN, HIDDEN),
+    ];
+    for (actor, org, read, write) in cases {
+        assert_eq!(
+            check_credits(&actor, org, Read),
+            read,
+            "{actor:?} reads {org}"
+        );
+        assert_eq!(
+            check_credits(&actor, org, Write),
+            write,
+            "{actor:?} writes {org}"
+        );
+    }
+}

@@ -1,0 +1,323 @@
+//! Budgets and limits of organizations, teams and users (set, read back, cleared, refused when
+//! negative), and the spend sums that seed budget counters after a restart.
+
+use tollgate_store::{
+    Budget, BudgetPeriod, NewOrganization, NewTeam, NewUser, OrganizationUpdate, Role, SpendScope,
+    StoreError, TeamUpdate, Timestamp, UserUpdate,
+};
+use tollgate_types::NanoUsd;
+
+use crate::fixtures::{self, spend_row};
+use crate::harness::TestDb;
+
+fn budget(nanos: i64, period: BudgetPeriod) -> Budget {
+    Budget {
+        amount: NanoUsd(nanos),
+        period,
+    }
+}
+
+async fn org_budget_and_credit_flag(db: TestDb) {
+    let store = &db.store;
+    let monthly = budget(12_500_000_000, BudgetPeriod::Monthly);
+    let acme = store
+        .create_org(NewOrganization {
+            budget: Some(monthly),
+            credits_enabled: true,
+            ..NewOrganization::named("Acme")
+        })
+        .await
+        .unwrap();
+    assert_eq!((acme.budget, acme.credits_enabled), (Some(monthly), true));
+    assert_eq!(store.get_org(&acme.id).await.unwrap(), Some(acme.clone()));
+    let json = serde_json::to_value(&acme).unwrap();
+    assert_eq!(
+        json["budget"],
+        serde_json::json!({"amount_usd": "12.500000000", "period": "monthly"})
+    );
+
+    let daily = budget(0, BudgetPeriod::Daily);
+    let changed = store
+        .update_org(
+            &acme.id,
+            OrganizationUpdate {
+                budget: Some(Some(daily)),
+                credits_enabled: Some(false),
+                ..OrganizationUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (changed.budget, changed.credits_enabled),
+        (Some(daily), false)
+    );
+    assert_eq!(changed.name, "Acme");
+    let cleared = store
+        .update_org(
+            &acme.id,
+            OrganizationUpdate {
+                budget: Some(None),
+                ..OrganizationUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.budget, None);
+    assert_eq!(store.get_org(&acme.id).await.unwrap(), Some(cleared));
+
+    let negative = store
+        .create_org(NewOrganization {
+            budget: Some(budget(-1, BudgetPeriod::None)),
+            ..NewOrganization::named("Neg")
+        })
+        .await;
+    assert!(
+        matches!(negative, Err(StoreError::Invalid(_))),
+        "{negative:?}"
+    );
+    let negative = store
+        .update_org(
+            &acme.id,
+            OrganizationUpdate {
+                budget: Some(Some(budget(-1, BudgetPeriod::None))),
+                ..OrganizationUpdate::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(negative, Err(StoreError::Invalid(_))),
+        "{negative:?}"
+    );
+    let missing = store
+        .update_org(
+            "org_missing",
+            OrganizationUpdate {
+                budget: Some(None),
+                ..OrganizationUpdate::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { .. })),
+        "{missing:?}"
+    );
+}
+
+async fn team_budget_and_limits(db: TestDb) {
+    let store = &db.store;
+    let acme = fixtures::org(store, "Acme").await;
+    let weekly = budget(3_000_000_001, BudgetPeriod::Weekly);
+    let search = store
+        .create_team(NewTeam {
+            budget: Some(weekly),
+            rpm_limit: Some(60),
+            tpm_limit: Some(5_000_000_000),
+            max_parallel: Some(4),
+            ..NewTeam::named(acme.id.clone(), "search")
+        })
+        .await
+        .unwrap();
+    assert_eq!(search.budget, Some(weekly));
+    assert_eq!(
+        (search.rpm_limit, search.tpm_limit, search.max_parallel),
+        (Some(60), Some(5_000_000_000), Some(4))
+    );
+    assert_eq!(
+        store.get_team(&search.id).await.unwrap(),
+        Some(search.clone())
+    );
+
+    let changed = store
+        .update_team(
+            &search.id,
+            TeamUpdate {
+                rpm_limit: Some(None),
+                max_parallel: Some(Some(9)),
+                budget: Some(None),
+                ..TeamUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            changed.budget,
+            changed.rpm_limit,
+            changed.tpm_limit,
+            changed.max_parallel
+        ),
+        (None, None, Some(5_000_000_000), Some(9))
+    );
+    let plain = fixtures::team(store, &acme, "plain").await;
+    assert_eq!(
+        (
+            plain.budget,
+            plain.rpm_limit,
+            plain.tpm_limit,
+            plain.max_parallel
+        ),
+        (None, None, None, None)
+    );
+    let too_many = store
+        .update_team(
+            &plain.id,
+            TeamUpdate {
+                tpm_limit: Some(Some(u64::MAX)),
+                ..TeamUpdate::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(too_many, Err(StoreError::Invalid(_))),
+        "{too_many:?}"
+    );
+}
+
+async fn user_budget(db: TestDb) {
+    let store = &db.store;
+    let acme = fixtures::org(store, "Acme").await;
+    let lifetime = budget(1, BudgetPeriod::None);
+    let ada = store
+        .create_user(NewUser {
+            org_id: acme.id.clone(),
+            team_id: None,
+            email: "ada@acme.test".into(),
+            name: None,
+            role: Role::Member,
+            budget: Some(lifetime),
+        })
+        .await
+        .unwrap();
+    assert_eq!(ada.budget, Some(lifetime));
+    assert_eq!(store.get_user(&ada.id).await.unwrap(), Some(ada.clone()));
+    let cleared = store
+        .update_user(
+            &ada.id,
+            UserUpdate {
+                budget: Some(None),
+                ..UserUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.budget, None);
+    assert_eq!(cleared.email, ada.email);
+    let negative = store
+        .update_user(
+            &ada.id,
+            UserUpdate {
+                budget: Some(Some(budget(-5, BudgetPeriod::Daily))),
+                ..UserUpdate::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(negative, Err(StoreError::Invalid(_))),
+        "{negative:?}"
+    );
+}
+
+async fn spent_since_sums_each_scope(db: TestDb) {
+    let store = &db.store;
+    let acme = fixtures::org(store, "Acme").await;
+    let other = fixtures::org(store, "Other").await;
+    let search = fixtures::team(store, &acme, "search").await;
+    let ada = fixtures::user(store, &acme, Some(&search), "ada@acme.test").await;
+    let key = store
+        .create_key(tollgate_store::NewApiKey {
+            user_id: Some(ada.id.clone()),
+            team_id: Some(search.id.clone()),
+            ..tollgate_store::NewApiKey::named("ada's")
+        })
+        .await
+        .unwrap()
+        .key;
+    let plain = fixtures::key_in(store, &acme, "plain").await.key;
+    let elsewhere = fixtures::key_in(store, &other, "b").await.key;
+    let t0 = 1_800_000_000_000;
+    let mut rows = vec![
+        // Before the window: not counted.
+        spend_row("old", t0 - 1, &key, 1_000_000),
+        spend_row("k1", t0, &key, 7),
+        spend_row("k2", t0 + 5_000, &key, 11),
+        spend_row("p1", t0 + 1, &plain, 100),
+        spend_row("b1", t0 + 1, &elsewhere, 1_000),
+    ];
+    let mut unpriced = spend_row("k-unpriced", t0 + 2, &key, 0);
+    unpriced.cost = None;
+    rows.push(unpriced);
+    let mut customer = |id: &str, key: &tollgate_store::ApiKey, end_user: &str, cost: i64| {
+        let mut row = spend_row(id, t0 + 3, key, cost);
+        row.end_user = Some(end_user.into());
+        rows.push(row);
+    };
+    customer("e1", &plain, "alice", 20_000);
+    customer("e2", &key, "alice", 300_000);
+    customer("e3", &elsewhere, "alice", 4_000_000);
+    let mut master = spend_row("e4", t0 + 3, &plain, 50_000_000);
+    master.org_id = None;
+    master.key_id = None;
+    master.end_user = Some("alice".into());
+    rows.push(master);
+    store.insert_spend(&rows).await.unwrap();
+
+    let since = Timestamp(t0);
+    let sum = |scope: SpendScope| async move { store.spent_since(scope, since).await.unwrap() };
+    assert_eq!(sum(SpendScope::Key(key.id.clone())).await, NanoUsd(300_018));
+    assert_eq!(
+        sum(SpendScope::User(ada.id.clone())).await,
+        NanoUsd(300_018)
+    );
+    assert_eq!(
+        sum(SpendScope::Team(search.id.clone())).await,
+        NanoUsd(300_018)
+    );
+    assert_eq!(
+        sum(SpendScope::Org(acme.id.clone())).await,
+        NanoUsd(320_118)
+    );
+    assert_eq!(
+        sum(SpendScope::Org(other.id.clone())).await,
+        NanoUsd(4_001_000)
+    );
+    assert_eq!(
+        sum(SpendScope::EndUser {
+            org_id: Some(acme.id.clone()),
+            end_user: "alice".into()
+        })
+        .await,
+        NanoUsd(320_000)
+    );
+    assert_eq!(
+        sum(SpendScope::EndUser {
+            org_id: None,
+            end_user: "alice".into()
+        })
+        .await,
+        NanoUsd(50_000_000)
+    );
+    assert_eq!(sum(SpendScope::Key("key_none".into())).await, NanoUsd::ZERO);
+    // The window's start is inclusive.
+    assert_eq!(
+        store
+            .spent_since(SpendScope::Key(key.id.clone()), Timestamp(t0 - 1))
+            .await
+            .unwrap(),
+        NanoUsd(1_300_018)
+    );
+    assert_eq!(
+        store
+            .spent_since(SpendScope::Key(key.id.clone()), Timestamp(t0 + 1))
+            .await
+            .unwrap(),
+        NanoUsd(300_011)
+    );
+}
+
+on_both_backends!(
+    org_budget_and_credit_flag,
+    team_budget_and_limits,
+    user_budget,
+    spent_since_sums_each_scope
+);
