@@ -59,6 +59,8 @@ pub struct CallRecord {
     pub error_class: Option<String>,
     /// What the guardrails found (types and counts, scores, rules; never the values).
     pub guardrails: Option<serde_json::Value>,
+    /// The organization pays from prepaid credits: the row's cost is also a ledger entry.
+    pub charge_credits: bool,
 }
 
 impl CallRecord {
@@ -84,6 +86,7 @@ impl CallRecord {
             status: 200,
             error_class: None,
             guardrails: None,
+            charge_credits: false,
         }
     }
 
@@ -139,7 +142,7 @@ impl CallRecord {
             error_class: self.error_class,
             tags: self.tags,
             guardrails: self.guardrails,
-            charge_credits: false,
+            charge_credits: self.charge_credits,
         }
     }
 }

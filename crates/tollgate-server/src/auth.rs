@@ -7,6 +7,7 @@
 //! request against the clock, not the cache.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use http::HeaderMap;
@@ -73,6 +74,9 @@ pub struct Auth {
     /// Hash → the key (`None`: no such key). Rotated-out secrets are never cached, so their
     /// grace period ends on time.
     cache: moka::sync::Cache<[u8; 32], Option<Arc<ApiKey>>>,
+    /// Bumped by every invalidation, so caches derived from keys and tenants (the limits'
+    /// policy cache) know to reload.
+    generation: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -88,6 +92,7 @@ impl Auth {
             master_key_sha256,
             store: None,
             cache: new_cache(),
+            generation: Arc::default(),
         }
     }
 
@@ -97,12 +102,20 @@ impl Auth {
             master_key_sha256,
             store: Some(store),
             cache: new_cache(),
+            generation: Arc::default(),
         }
     }
 
-    /// Forgets every cached key (called after any key mutation).
+    /// Forgets every cached key and tenant policy (called after any key, tenant, budget or
+    /// credit mutation).
     pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.cache.invalidate_all();
+    }
+
+    /// Changes whenever [`Auth::invalidate`] runs.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Checks the caller's key.

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod body;
 pub mod dialect;
 mod handlers;
+pub mod limits;
 pub mod metrics;
 pub mod request_id;
 pub mod respond;
@@ -35,16 +36,21 @@ pub use state::{AppState, ServerLimits};
 /// 3. **Parse** (`dialect::{openai,anthropic}`): the caller's dialect into the canonical request;
 ///    bad input stops here with a 4xx in that dialect's error shape.
 /// 4. **Policy**: the model must exist (404) and be allowed for the caller's key (403).
-/// 5. **Route** (`tollgate_router`): pick a deployment, retry and fall back on retryable failures
+/// 5. **Guardrails, input** (`tollgate_guard`): PII redaction, injection scoring, content policy.
+/// 6. **Limits and reserve** (`limits`): parallel slots, requests/min and tokens/min, then the
+///    call's worst-case cost reserved against every budget of the key's chain and its
+///    organization's credits, all or none (429 before any provider is called).
+/// 7. **Route** (`tollgate_router`): pick a deployment, retry and fall back on retryable failures
 ///    before anything reached the caller.
-/// 6. **Provider adapter** (`tollgate_providers`): canonical → the upstream's wire format and back;
+/// 8. **Provider adapter** (`tollgate_providers`): canonical → the upstream's wire format and back;
 ///    same-dialect calls pass through with only usage parsed out.
-/// 7. **Egress** (`respond`, `streaming`): the answer in the caller's dialect with `x-request-id`,
-///    `x-tollgate-provider`, `x-tollgate-deployment` and, when known, `x-tollgate-cost-usd` /
-///    `x-tollgate-cost-source`; streams carry the cost in their final usage frame.
-///
-/// Guardrails, rate limits, budget reservation and settlement slot in between these stages
-/// (issues 4–7 build them).
+/// 9. **Guardrails, output**: answers scanned, streams with a bounded holdback.
+/// 10. **Settle** (`accounting`, `limits`): the actual cost charged, the rest of the reservation
+///     released, unused tokens refunded, one spend-log row handed to the batched writer.
+/// 11. **Egress** (`respond`, `streaming`): the answer in the caller's dialect with `x-request-id`,
+///     `x-tollgate-provider`, `x-tollgate-deployment`, `x-ratelimit-*` and, when known,
+///     `x-tollgate-cost-usd` / `x-tollgate-cost-source`; streams carry the cost in their final
+///     usage frame.
 pub fn build_app(state: AppState) -> Router {
     Router::new()
         .route("/v1/chat/completions", post(handlers::chat::openai))

@@ -16,6 +16,8 @@ pub struct GatewayHeaders {
     pub deployment: Option<String>,
     pub cost: Option<Cost>,
     pub attempts: Option<usize>,
+    /// `x-ratelimit-*` (and on a refusal `retry-after`) of the limits the call went through.
+    pub rate_limits: Vec<(&'static str, String)>,
 }
 
 impl GatewayHeaders {
@@ -46,6 +48,9 @@ impl GatewayHeaders {
         }
         if let Some(attempts) = self.attempts {
             set("x-tollgate-attempts", &attempts.to_string());
+        }
+        for (name, value) in &self.rate_limits {
+            set(name, value);
         }
     }
 }

@@ -8,6 +8,7 @@ use tollgate_router::Router;
 use tollgate_store::{DynStore, SpendWriter};
 
 use crate::auth::Auth;
+use crate::limits::{LimitSettings, Limiter};
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -29,6 +30,8 @@ struct Inner {
     spend_writer: Option<SpendWriter>,
     guard: Option<GuardrailSet>,
     metrics: Metrics,
+    /// Rate limits, parallel limits, budgets and credits (design.md §1 steps 5, 6 and 10).
+    limiter: Limiter,
 }
 
 /// The compiled guardrails and whether they rewrite answers (then answers must come back in
@@ -60,11 +63,12 @@ impl AppState {
                 router: ArcSwap::from_pointee(router),
                 reloader: None,
                 auth,
-                store,
                 limits,
                 spend_writer: None,
                 guard: None,
                 metrics: Metrics::default(),
+                limiter: Limiter::in_process(LimitSettings::default(), Some(store.clone())),
+                store,
             }),
         }
     }
@@ -90,6 +94,24 @@ impl AppState {
             None => tracing::error!("guardrails attached after the state was shared; ignored"),
         }
         self
+    }
+
+    /// Enforces limits and budgets with `limiter` (its settings, its counters' backend).
+    pub fn with_limiter(mut self, limiter: Limiter) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.limiter = limiter,
+            None => tracing::error!("limiter attached after the state was shared; ignored"),
+        }
+        self
+    }
+
+    pub fn limiter(&self) -> &Limiter {
+        &self.inner.limiter
+    }
+
+    /// The platform fee on credit purchases, by organization tier.
+    pub fn credit_fees(&self) -> &tollgate_limits::FeeSchedule {
+        &self.inner.limiter.settings().fees
     }
 
     pub fn metrics(&self) -> &Metrics {

@@ -17,6 +17,7 @@ use tollgate_types::{Cost, GatewayError, NanoUsd, StreamEvent, Usage};
 
 use crate::accounting::{self, CLIENT_CLOSED, CallRecord};
 use crate::dialect::StreamEncoder;
+use crate::limits::Admission;
 use crate::state::AppState;
 
 /// The settlement of one streamed call; writes its row when dropped.
@@ -26,16 +27,33 @@ pub struct StreamAccount {
     price: Option<Arc<ModelPrice>>,
     usage: Usage,
     provider_cost: Option<NanoUsd>,
+    /// The call's limits and reservation; settled from this account however the stream ends.
+    admission: Option<Admission>,
 }
 
 impl StreamAccount {
-    pub fn new(state: AppState, record: CallRecord, price: Option<Arc<ModelPrice>>) -> Self {
+    pub fn new(
+        state: AppState,
+        record: CallRecord,
+        price: Option<Arc<ModelPrice>>,
+        admission: Admission,
+    ) -> Self {
         StreamAccount {
             state,
             record: Some(record),
             price,
             usage: Usage::default(),
             provider_cost: None,
+            admission: Some(admission),
+        }
+    }
+
+    /// New usage or a provider cost arrived: what the call has cost so far is what a caller
+    /// who leaves now is charged (the provider bills the tokens it already produced).
+    fn cost_changed(&mut self) {
+        let cost = self.cost();
+        if let (Some(admission), Some(cost)) = (self.admission.as_mut(), cost) {
+            admission.charge_on_drop(cost.usd);
         }
     }
 
@@ -53,6 +71,9 @@ impl StreamAccount {
 
     fn close(&mut self, failure: Option<&GatewayError>) {
         let cost = self.cost();
+        if let Some(admission) = self.admission.take() {
+            admission.finish_in_background(cost.map(|c| c.usd), self.usage.total_tokens());
+        }
         if let Some(mut record) = self.record.take() {
             record.usage = self.usage;
             record.cost = cost;
@@ -116,12 +137,14 @@ pub fn encode(
                 StreamEvent::Usage(snapshot) => {
                     if let Some(account) = account.as_mut() {
                         account.usage = snapshot;
+                        account.cost_changed();
                     }
                     encoder.event(StreamEvent::Usage(snapshot), &mut buffer);
                 }
                 StreamEvent::ProviderCost(cost) => {
                     if let Some(account) = account.as_mut() {
                         account.provider_cost = Some(cost);
+                        account.cost_changed();
                     }
                     encoder.event(StreamEvent::ProviderCost(cost), &mut buffer);
                 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod keys_cli;
+mod limit_settings;
 mod logging;
 mod master_key;
 mod serve;

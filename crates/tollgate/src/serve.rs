@@ -6,10 +6,16 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tollgate_config::Config;
+use tollgate_server::limits::Limiter;
 use tollgate_server::{AppState, Auth, ServerLimits, build_app};
 use tollgate_store::{SpendWriter, SpendWriterConfig};
 
 use crate::{master_key, wiring};
+
+/// How often expired reservations are freed and idle counters forgotten.
+const REAP_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long shutdown waits for settlements still running in the background.
+const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Serves `config`; `source` is the file it came from, re-read on reload (SIGHUP or the admin API).
 pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> {
@@ -33,6 +39,13 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
     let (guard, rewrites_output) =
         wiring::build_guard(&config).map_err(|error| format!("invalid guardrails: {error}"))?;
     let spend_writer = SpendWriter::start(store.clone(), SpendWriterConfig::default());
+    // In-process counters: exact for one instance. Several instances sharing Redis need the
+    // Redis counter backend (not built yet); until then each instance counts on its own.
+    let limiter = Limiter::in_process(
+        crate::limit_settings::limit_settings(&config),
+        Some(store.clone()),
+    );
+    let reaper = limiter.spawn_reaper(REAP_EVERY);
     let state = AppState::new(
         router,
         Auth::new(master_hash, store.clone()),
@@ -40,7 +53,8 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
         limits,
     )
     .with_spend_writer(spend_writer.clone())
-    .with_guard(guard, rewrites_output);
+    .with_guard(guard, rewrites_output)
+    .with_limiter(limiter.clone());
     let state = match source {
         Some(path) => state.with_reloader(Arc::new(move || {
             let config =
@@ -86,6 +100,15 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
             tracing::warn!(grace_ms = grace.as_millis() as u64, "shutdown grace period over; closing what is still open");
         }
     }
+    // Settlements of streams that just ended run on the limiter's tracker: let them land.
+    limiter.tracker().close();
+    if tokio::time::timeout(SETTLE_WAIT, limiter.tracker().wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some budget settlements did not finish; their leases will free them");
+    }
+    reaper.abort();
     tracing::info!("stopped accepting; in-flight requests finished; flushing the spend log");
     match spend_writer.shutdown().await {
         Ok(stats) => tracing::info!(rows = stats.rows_written, "spend log flushed"),

@@ -282,7 +282,7 @@ pub async fn expire(
 }
 
 /// The key, if it exists and the caller may do `action` to it.
-async fn load(
+pub(super) async fn load(
     state: &AppState,
     caller: &Caller,
     id: &str,

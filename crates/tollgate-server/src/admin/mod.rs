@@ -3,11 +3,13 @@
 //! | method and path | what |
 //! |---|---|
 //! | `POST/GET /admin/v1/organizations`, `GET/PATCH/DELETE …/{id}` | organizations (budget, `credits_enabled`) |
+//! | `POST/GET /admin/v1/organizations/{id}/credits` | record credits (admin), read the ledger and balance |
 //! | `POST/GET /admin/v1/teams`, `GET/PATCH/DELETE …/{id}` | teams (`org_id`, budget, rpm/tpm/parallel limits) |
 //! | `POST/GET /admin/v1/users`, `GET/PATCH/DELETE …/{id}` | users (`org_id`, `team_id`, `email`, `role`, budget) |
 //! | `POST/GET /admin/v1/keys`, `GET/PATCH/DELETE …/{id}` | virtual keys (`DELETE` revokes) |
 //! | `POST /admin/v1/keys/{id}/rotate`, `…/revoke`, `…/expire` | key lifecycle |
 //! | `GET /admin/v1/usage`, `GET /admin/v1/spend/logs` | usage buckets, spend-log rows |
+//! | `GET /admin/v1/budgets/explain?key_id=` | why a key is refused: its budgets' numbers now |
 //! | `POST /admin/v1/config/reload` | re-read the config file and swap it in (admin only) |
 //! | `GET /admin/v1/openapi.json` | this API's OpenAPI document (public) |
 //!
@@ -17,8 +19,10 @@
 //! a tenant or a credit ledger clears the auth cache, so a revocation, a budget or a balance
 //! takes effect on the very next request.
 
+mod budgets;
 mod caller;
 mod config;
+mod credits;
 pub mod errors;
 mod fields;
 mod json;
@@ -54,6 +58,10 @@ pub fn routes() -> Router<AppState> {
             "/admin/v1/organizations/{id}",
             get(orgs::get).patch(orgs::update).delete(orgs::delete),
         )
+        .route(
+            "/admin/v1/organizations/{id}/credits",
+            post(credits::record).get(credits::list),
+        )
         .route("/admin/v1/teams", post(teams::create).get(teams::list))
         .route(
             "/admin/v1/teams/{id}",
@@ -72,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/v1/keys/{id}/rotate", post(keys::rotate))
         .route("/admin/v1/keys/{id}/revoke", post(keys::revoke))
         .route("/admin/v1/keys/{id}/expire", post(keys::expire))
+        .route("/admin/v1/budgets/explain", get(budgets::explain))
         .route("/admin/v1/usage", get(usage::usage))
         .route("/admin/v1/spend/logs", get(usage::spend_logs))
         .route("/admin/v1/config/reload", post(config::reload))

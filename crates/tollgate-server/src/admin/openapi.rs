@@ -11,32 +11,36 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::admin::errors::AdminError;
-use crate::admin::{keys, orgs, teams, usage, users};
+use crate::admin::{budgets, credits, keys, orgs, teams, usage, users};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Tollgate admin API",
-        description = "Organizations, teams, users, virtual keys and usage. Every call but this \
+        description = "Organizations, teams, users, virtual keys, credits and usage. Every call but this \
             document needs `Authorization: Bearer <key>`: the master key, or a virtual key whose \
             role allows the call. Objects outside the caller's tenant answer 404; a role too low \
             answers 403. Money is a decimal string; times are RFC 3339."
     ),
     paths(
         orgs::create, orgs::list, orgs::get, orgs::update, orgs::delete,
+        credits::record, credits::list,
         teams::create, teams::list, teams::get, teams::update, teams::delete,
         users::create, users::list, users::get, users::update, users::delete,
         keys::create, keys::list, keys::get, keys::update, keys::delete,
         keys::rotate, keys::revoke, keys::expire,
         usage::usage, usage::spend_logs,
+        budgets::explain,
         document,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "organizations", description = "Tenants at the top: admins only create them"),
+        (name = "credits", description = "Prepaid credits: purchases (the tier's fee on top), refunds, adjustments, the ledger"),
         (name = "teams", description = "Groups of users and keys inside an organization"),
         (name = "users", description = "People, with a role"),
         (name = "keys", description = "Virtual keys: secrets shown once, stored as SHA-256"),
+        (name = "budgets", description = "Budgets and limits of a key's chain, and why it is refused"),
         (name = "usage", description = "Spend, tokens and requests, narrowed to the caller's tenant"),
     )
 )]

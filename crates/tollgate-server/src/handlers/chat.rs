@@ -13,6 +13,7 @@ use tollgate_types::{Dialect, GatewayError};
 
 use crate::accounting::{self, CallRecord};
 use crate::auth::Principal;
+use crate::limits::{self, CallContext, CallSize};
 use crate::request_id::request_id;
 use crate::respond::{self, GatewayHeaders};
 use crate::state::{AppState, GuardrailSet};
@@ -75,12 +76,31 @@ async fn serve(
         Some(guardrails) => Some(inspect(guardrails, &mut request, call)?),
         None => None,
     };
+    let end_user = end_user(state, headers, request.user.as_deref());
+    call.end_user = end_user.clone();
+    let prices = limits::candidate_prices(&state.router(), &route);
+    let context = CallContext {
+        request_id: &gateway_headers.request_id,
+        principal: &principal,
+        end_user: end_user.as_deref(),
+        prices: &prices,
+        size: CallSize::chat(&request, body.len()),
+    };
+    let mut limit_headers = Vec::new();
+    let admitted = state
+        .limiter()
+        .admit(context, state.auth().generation(), &mut limit_headers)
+        .await;
+    gateway_headers.rate_limits = limit_headers;
+    let admission = admitted?;
+    call.charge_credits = admission.charges_credits();
 
     if request.stream {
         let routed = match state.router().chat_stream(&route, &request).await {
             Ok(routed) => routed,
             Err(failure) => {
                 call.attempts(&failure.attempts);
+                admission.finish(None, 0).await;
                 return Err(failure.error);
             }
         };
@@ -92,7 +112,7 @@ async fn serve(
         let encoder = dialect::stream_encoder(dialect, request.include_usage, &request.model);
         let account = record
             .take()
-            .map(|call| StreamAccount::new(state.clone(), call, routed.price.clone()));
+            .map(|call| StreamAccount::new(state.clone(), call, routed.price.clone(), admission));
         let scanner = match (state.guard(), restorer) {
             // One scanner follows one text: with several choices interleaved it would mix them.
             (Some(guardrails), Some(restorer))
@@ -110,6 +130,7 @@ async fn serve(
         Ok(routed) => routed,
         Err(failure) => {
             call.attempts(&failure.attempts);
+            admission.finish(None, 0).await;
             return Err(failure.error);
         }
     };
@@ -151,10 +172,32 @@ async fn serve(
                 upstream = ?native.dialect,
                 "adapter answered natively in a dialect the caller does not speak"
             );
+            admission.finish(None, 0).await;
             return Err(GatewayError::internal());
         }
     };
+    admission
+        .finish(call.cost.map(|cost| cost.usd), call.usage.total_tokens())
+        .await;
     Ok(respond::json(StatusCode::OK, body, gateway_headers))
+}
+
+/// The caller's end user: the configured header if the request has it, else the body's `user`.
+pub(crate) fn end_user(
+    state: &AppState,
+    headers: &HeaderMap,
+    body_user: Option<&str>,
+) -> Option<String> {
+    let from_header = state
+        .limiter()
+        .settings()
+        .end_user_header
+        .as_ref()
+        .and_then(|name| headers.get(name))
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|value| !value.is_empty());
+    from_header.or(body_user).map(str::to_string)
 }
 
 /// Runs the input guardrails: rewrites the request (redaction), records what they found, and

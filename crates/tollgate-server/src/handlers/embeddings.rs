@@ -8,7 +8,8 @@ use tollgate_types::{Dialect, GatewayError};
 
 use crate::accounting::{self, CallRecord};
 use crate::dialect::openai;
-use crate::handlers::chat::authorize_model;
+use crate::handlers::chat::{authorize_model, end_user};
+use crate::limits::{self, CallContext, CallSize};
 use crate::request_id::request_id;
 use crate::respond::{self, GatewayHeaders};
 use crate::state::AppState;
@@ -43,12 +44,29 @@ async fn serve(
     let call = record.insert(CallRecord::new(&gateway_headers.request_id, &principal));
     let request = openai::parse_embedding_request(&body)?;
     call.requested_model = request.model.clone();
-    call.end_user = request.user.clone();
+    call.end_user = end_user(state, headers, request.user.as_deref());
     let route = authorize_model(state, &principal, &request.model)?;
+    let prices = limits::candidate_prices(&state.router(), &route);
+    let context = CallContext {
+        request_id: &gateway_headers.request_id,
+        principal: &principal,
+        end_user: call.end_user.as_deref(),
+        prices: &prices,
+        size: CallSize::embedding(body.len()),
+    };
+    let mut limit_headers = Vec::new();
+    let admitted = state
+        .limiter()
+        .admit(context, state.auth().generation(), &mut limit_headers)
+        .await;
+    gateway_headers.rate_limits = limit_headers;
+    let admission = admitted?;
+    call.charge_credits = admission.charges_credits();
     let routed = match state.router().embed(&route, &request).await {
         Ok(routed) => routed,
         Err(failure) => {
             call.attempts(&failure.attempts);
+            admission.finish(None, 0).await;
             return Err(failure.error);
         }
     };
@@ -61,6 +79,9 @@ async fn serve(
     gateway_headers.deployment = Some(routed.deployment);
     gateway_headers.attempts = Some(routed.attempts.len());
     gateway_headers.cost = cost;
+    admission
+        .finish(cost.map(|c| c.usd), call.usage.total_tokens())
+        .await;
     let body =
         openai::render_embedding_response(&routed.value, request.encoding_format, &request.model);
     Ok(respond::json(StatusCode::OK, body, gateway_headers))

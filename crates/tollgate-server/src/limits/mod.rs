@@ -1,0 +1,559 @@
+//! Steps 5 and 6 of the request path (design.md §1) and their end in step 10: before a call,
+//! take a parallel slot, the rate limits' share and a reservation of the call's worst-case cost
+//! against every budget in the key's chain and its organization's credits, all or none; after
+//! it, settle the actual cost, release the rest and refund unused tokens.
+//!
+//! The counting itself is `tollgate-limits`' (exact, atomic, leased); this module decides which
+//! limits apply to a call and turns refusals into the caller's 429.
+
+mod alerts;
+mod policy;
+pub mod refusal;
+mod settings;
+mod worst_case;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::task::TaskTracker;
+use tollgate_limits::{
+    BudgetSpec, Clock, Counters, InProcessCounters, InProcessRateLimiter, ParallelLimit,
+    ParallelLimiter, ParallelPermit, Period, RateCheck, RateError, RateGrant, RateLimiter,
+    ReservationGuard, ReserveError, ReserveRequest, Scope, ScopeReport, SettleOutcome, SystemClock,
+};
+use tollgate_pricing::ModelPrice;
+use tollgate_store::{ApiKey, DynStore, SpendScope, Timestamp};
+use tollgate_types::{GatewayError, NanoUsd};
+
+pub use alerts::AlertSink;
+pub use policy::{BudgetLimit, CreditLine, PolicyCache, RateLimits, TenantPolicy};
+pub use settings::LimitSettings;
+pub use worst_case::{CallSize, candidate_prices, worst_case};
+
+use crate::auth::Principal;
+
+/// Rate-limit headers to add to the answer (`x-ratelimit-*`, `retry-after`).
+pub type LimitHeaders = Vec<(&'static str, String)>;
+
+#[derive(Clone)]
+pub struct Limiter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    counters: Arc<dyn Counters>,
+    rates: Arc<dyn RateLimiter>,
+    parallel: ParallelLimiter,
+    clock: Arc<dyn Clock>,
+    /// Settles and releases that outlive their request (streams, drops); shutdown waits for it.
+    tracker: TaskTracker,
+    settings: LimitSettings,
+    policies: PolicyCache,
+    store: Option<DynStore>,
+    /// Budgets whose spend so far was loaded from the store into the counters.
+    seeded: moka::sync::Cache<Scope, ()>,
+    alerts: AlertSink,
+}
+
+/// One call as the limits see it.
+pub struct CallContext<'a> {
+    pub request_id: &'a str,
+    pub principal: &'a Principal,
+    pub end_user: Option<&'a str>,
+    /// Every deployment the call could reach (`None`: unpriced).
+    pub prices: &'a [Option<Arc<ModelPrice>>],
+    pub size: CallSize,
+}
+
+impl Limiter {
+    /// In-process counters on the wall clock (one instance; embedded mode).
+    pub fn in_process(settings: LimitSettings, store: Option<DynStore>) -> Self {
+        Limiter::with_clock(settings, store, Arc::new(SystemClock))
+    }
+
+    /// In-process counters on `clock` (tests move it across period boundaries).
+    pub fn with_clock(
+        settings: LimitSettings,
+        store: Option<DynStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Limiter::with_backends(
+            settings,
+            store,
+            Arc::new(InProcessCounters::new(Arc::clone(&clock))),
+            Arc::new(InProcessRateLimiter::new(Arc::clone(&clock))),
+            clock,
+        )
+    }
+
+    pub fn with_backends(
+        settings: LimitSettings,
+        store: Option<DynStore>,
+        counters: Arc<dyn Counters>,
+        rates: Arc<dyn RateLimiter>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Limiter {
+            inner: Arc::new(Inner {
+                counters,
+                rates,
+                parallel: ParallelLimiter::new(),
+                clock,
+                tracker: TaskTracker::new(),
+                alerts: AlertSink::new(settings.alert_webhook.clone()),
+                policies: PolicyCache::new(store.clone()),
+                settings,
+                store,
+                seeded: moka::sync::Cache::builder()
+                    .max_capacity(1_000_000)
+                    .time_to_idle(Duration::from_secs(24 * 3600))
+                    .build(),
+            }),
+        }
+    }
+
+    pub fn settings(&self) -> &LimitSettings {
+        &self.inner.settings
+    }
+
+    /// Settles still running in the background; graceful shutdown closes and waits on it.
+    pub fn tracker(&self) -> &TaskTracker {
+        &self.inner.tracker
+    }
+
+    pub fn parallel(&self) -> &ParallelLimiter {
+        &self.inner.parallel
+    }
+
+    /// Frees expired holds and forgets idle state every `every`, until the runtime stops.
+    pub fn spawn_reaper(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let inner = Arc::clone(&self.inner);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(error) = inner.counters.reap().await {
+                    tracing::warn!(%error, "reaping budget counters failed");
+                }
+                if let Err(error) = inner.rates.reap().await {
+                    tracing::warn!(%error, "reaping rate limiters failed");
+                }
+            }
+        })
+    }
+
+    /// Admits the call or refuses it before any provider is called. `headers` receives the
+    /// rate-limit headers, for the answer or the refusal.
+    pub async fn admit(
+        &self,
+        call: CallContext<'_>,
+        generation: u64,
+        headers: &mut LimitHeaders,
+    ) -> Result<Admission, GatewayError> {
+        let chain = self
+            .chain(call.principal, call.end_user, generation)
+            .await?;
+        if chain.is_empty() {
+            return Ok(Admission::unlimited());
+        }
+        let mut admission = Admission {
+            limiter: Some(self.clone()),
+            permit: None,
+            rate: None,
+            reservation: None,
+            charges_credits: false,
+            last_renewal: Instant::now(),
+        };
+
+        // Parallel slots first: they cost nothing to give back.
+        if !chain.parallel.is_empty() {
+            admission.permit = Some(
+                self.inner
+                    .parallel
+                    .try_acquire(&chain.parallel)
+                    .map_err(|refused| refusal::parallel(&refused))?,
+            );
+        }
+
+        let default_output = self.inner.settings.default_max_output_tokens;
+        let (worst_cost, worst_tokens) = worst_case(call.prices, call.size, default_output);
+
+        if !chain.rates.is_empty() {
+            let checks = chain.rate_checks(worst_tokens);
+            match self.inner.rates.acquire(checks).await {
+                Ok(grant) => {
+                    headers.extend(grant.headers());
+                    admission.rate = Some(grant);
+                }
+                Err(RateError::Limited(limited)) => {
+                    headers.extend(limited.headers());
+                    return Err(refusal::rate(&limited));
+                }
+                Err(RateError::Failed(error)) => return Err(refusal::backend(&error)),
+            }
+        }
+
+        if !chain.budgets.is_empty() {
+            let Some(amount) = worst_cost else {
+                // Fail closed: an unpriced call could overrun any budget by any amount.
+                admission.finish(None, 0).await;
+                return Err(GatewayError::permission_denied(
+                    "This model has no known price, and a budget applies to this call: configure \
+                     a price for it (models[].deployments[].price) to use it under a budget.",
+                )
+                .with_code("model_unpriced"));
+            };
+            if let Err(error) = self.seed(&chain.budgets, &chain).await {
+                admission.finish(None, 0).await;
+                return Err(error);
+            }
+            admission.charges_credits = chain
+                .budgets
+                .iter()
+                .any(|spec| matches!(spec.scope, Scope::Credits(_)));
+            let request = ReserveRequest {
+                id: call.request_id.into(),
+                budgets: chain.budgets,
+                amount,
+                lease: self.inner.settings.lease,
+            };
+            match self.inner.counters.reserve(request).await {
+                Ok(reservation) => {
+                    admission.reservation = Some(ReservationGuard::new(
+                        Arc::clone(&self.inner.counters),
+                        self.inner.tracker.clone(),
+                        reservation,
+                    ));
+                }
+                Err(ReserveError::Refused(refused)) => {
+                    admission.finish(None, 0).await;
+                    return Err(refusal::budget(&refused));
+                }
+                Err(ReserveError::Failed(error)) => {
+                    admission.finish(None, 0).await;
+                    return Err(refusal::backend(&error));
+                }
+            }
+        }
+        Ok(admission)
+    }
+
+    /// The budgets, rate limits and parallel limits that apply to a call of `principal`.
+    async fn chain(
+        &self,
+        principal: &Principal,
+        end_user: Option<&str>,
+        generation: u64,
+    ) -> Result<Chain, GatewayError> {
+        let mut chain = Chain::default();
+        let key = principal.key();
+        if let Some(key) = key {
+            let policy = self
+                .inner
+                .policies
+                .get(key, generation)
+                .await
+                .map_err(|error| refusal::backend(&error))?;
+            chain.add_key(key, &policy, self.budget_spec_maker());
+        }
+        if let (Some(end_user), Some((amount, period))) =
+            (end_user, self.inner.settings.end_user_budget)
+        {
+            let scope = Scope::EndUser {
+                org: key.and_then(|k| k.org_id.clone()),
+                id: end_user.to_string(),
+            };
+            chain.budgets.push(self.spec(scope, amount, period));
+        }
+        // Credits come last: a refusal names a budget before the balance when both ran out.
+        if let Some(credits) = chain.credits.take() {
+            chain.budgets.push(credits);
+        }
+        Ok(chain)
+    }
+
+    fn budget_spec_maker(&self) -> impl Fn(Scope, BudgetLimit) -> BudgetSpec + '_ {
+        move |scope, limit| self.spec(scope, limit.amount, limit.period)
+    }
+
+    fn spec(&self, scope: Scope, amount: NanoUsd, period: Period) -> BudgetSpec {
+        let settings = &self.inner.settings;
+        let mut spec = match settings.mode {
+            tollgate_limits::BudgetMode::Hard => BudgetSpec::hard(scope, amount, period),
+            tollgate_limits::BudgetMode::Soft => BudgetSpec::soft(scope, amount, period),
+        }
+        .with_offset(settings.offset);
+        if let Some(percent) = settings.alert_at_percent {
+            spec = spec.with_alert_at_percent(percent);
+        }
+        spec
+    }
+
+    /// Loads each budget's spend in its current window from the spend log, the first time this
+    /// process sees the budget, so a restart does not hand out a fresh budget.
+    async fn seed(&self, budgets: &[BudgetSpec], chain: &Chain) -> Result<(), GatewayError> {
+        for spec in budgets {
+            if self.inner.seeded.contains_key(&spec.scope) {
+                continue;
+            }
+            let spent = match &spec.scope {
+                Scope::Credits(_) => chain.credits_spent,
+                scope => match (&self.inner.store, spend_scope(scope)) {
+                    (Some(store), Some(spend_scope)) => {
+                        let now = self.inner.clock.now_millis();
+                        let since = spec.period.window_start(now, spec.offset).max(0);
+                        store
+                            .spent_since(spend_scope, Timestamp(since))
+                            .await
+                            .map_err(|error| refusal::backend(&error))?
+                    }
+                    _ => NanoUsd::ZERO,
+                },
+            };
+            self.inner
+                .counters
+                .seed_spent(spec, spent)
+                .await
+                .map_err(|error| refusal::backend(&error))?;
+            // Marked only once applied: a call that finds the mark reserves against seeded
+            // numbers, never against a fresh zero.
+            self.inner.seeded.insert(spec.scope.clone(), ());
+        }
+        Ok(())
+    }
+
+    /// Every budget on `key`'s chain with its numbers now, for `GET /admin/v1/budgets/explain`.
+    pub async fn explain(
+        &self,
+        key: &ApiKey,
+        generation: u64,
+    ) -> Result<Vec<(BudgetSpec, Option<ScopeReport>)>, GatewayError> {
+        let principal = Principal::Key(Arc::new(key.clone()));
+        let chain = self.chain(&principal, None, generation).await?;
+        self.seed(&chain.budgets, &chain).await?;
+        let mut reports = Vec::with_capacity(chain.budgets.len());
+        for spec in chain.budgets {
+            let report = self
+                .inner
+                .counters
+                .explain(&spec.scope)
+                .await
+                .map_err(|error| refusal::backend(&error))?;
+            reports.push((spec, report));
+        }
+        Ok(reports)
+    }
+
+    fn raise_alerts(&self, outcome: &SettleOutcome) {
+        let settlement = match outcome {
+            SettleOutcome::Settled(settlement) | SettleOutcome::SettledAfterExpiry(settlement) => {
+                settlement
+            }
+            _ => return,
+        };
+        if settlement.overrun > NanoUsd::ZERO {
+            tracing::warn!(
+                overrun_usd = %settlement.overrun,
+                "a call cost more than its worst-case reservation"
+            );
+        }
+        for alert in &settlement.alerts {
+            self.inner.alerts.raise(alert, &self.inner.tracker);
+        }
+    }
+}
+
+fn spend_scope(scope: &Scope) -> Option<SpendScope> {
+    Some(match scope {
+        Scope::Key(id) => SpendScope::Key(id.clone()),
+        Scope::User(id) => SpendScope::User(id.clone()),
+        Scope::Team(id) => SpendScope::Team(id.clone()),
+        Scope::Org(id) => SpendScope::Org(id.clone()),
+        Scope::EndUser { org, id } => SpendScope::EndUser {
+            org_id: org.clone(),
+            end_user: id.clone(),
+        },
+        Scope::Deployment(_) | Scope::Credits(_) => return None,
+    })
+}
+
+/// What applies to one call.
+#[derive(Default)]
+struct Chain {
+    budgets: Vec<BudgetSpec>,
+    rates: Vec<(Scope, RateLimits)>,
+    parallel: Vec<ParallelLimit>,
+    credits: Option<BudgetSpec>,
+    credits_spent: NanoUsd,
+}
+
+impl Chain {
+    fn is_empty(&self) -> bool {
+        self.budgets.is_empty()
+            && self.rates.is_empty()
+            && self.parallel.is_empty()
+            && self.credits.is_none()
+    }
+
+    fn add_key(
+        &mut self,
+        key: &ApiKey,
+        policy: &TenantPolicy,
+        spec: impl Fn(Scope, BudgetLimit) -> BudgetSpec,
+    ) {
+        let key_limits = RateLimits {
+            rpm: key.rpm_limit,
+            tpm: key.tpm_limit,
+            max_parallel: key.max_parallel,
+        };
+        self.add_limits(Scope::Key(key.id.clone()), key_limits);
+        if let Some(team_id) = &key.team_id {
+            self.add_limits(Scope::Team(team_id.clone()), policy.team_limits);
+        }
+        let budgets = [
+            (
+                Some(Scope::Key(key.id.clone())),
+                key.budget.map(BudgetLimit::from),
+            ),
+            (key.user_id.clone().map(Scope::User), policy.user_budget),
+            (key.team_id.clone().map(Scope::Team), policy.team_budget),
+            (key.org_id.clone().map(Scope::Org), policy.org_budget),
+        ];
+        for (scope, limit) in budgets {
+            if let (Some(scope), Some(limit)) = (scope, limit) {
+                self.budgets.push(spec(scope, limit));
+            }
+        }
+        if let (Some(org_id), Some(credits)) = (&key.org_id, policy.credits) {
+            self.credits = Some(BudgetSpec::credits(org_id.clone(), credits.credited));
+            self.credits_spent = credits.spent;
+        }
+    }
+
+    fn add_limits(&mut self, scope: Scope, limits: RateLimits) {
+        if let Some(max) = limits.max_parallel {
+            self.parallel.push(ParallelLimit {
+                scope: scope.clone(),
+                max,
+            });
+        }
+        if limits.rpm.is_some() || limits.tpm.is_some() {
+            self.rates.push((scope, limits));
+        }
+    }
+
+    fn rate_checks(&self, worst_tokens: u64) -> Vec<RateCheck> {
+        let mut checks = Vec::with_capacity(self.rates.len() * 2);
+        for (scope, limits) in &self.rates {
+            if let Some(rpm) = limits.rpm {
+                checks.push(RateCheck::requests(scope.clone(), u64::from(rpm)));
+            }
+            if let Some(tpm) = limits.tpm {
+                checks.push(RateCheck::tokens(scope.clone(), tpm, worst_tokens));
+            }
+        }
+        checks
+    }
+}
+
+/// What an admitted call holds until it ends: a parallel slot, the rate limits' tokens, the
+/// budget reservation. Dropped without [`Admission::finish`], the slot frees and the
+/// reservation releases itself (or settles what it was told to charge).
+pub struct Admission {
+    limiter: Option<Limiter>,
+    permit: Option<ParallelPermit>,
+    rate: Option<RateGrant>,
+    reservation: Option<ReservationGuard>,
+    charges_credits: bool,
+    last_renewal: Instant,
+}
+
+impl Admission {
+    /// No limit applies (the master key, a key with no limits and no budgets).
+    pub fn unlimited() -> Self {
+        Admission {
+            limiter: None,
+            permit: None,
+            rate: None,
+            reservation: None,
+            charges_credits: false,
+            last_renewal: Instant::now(),
+        }
+    }
+
+    pub fn is_reserved(&self) -> bool {
+        self.reservation.is_some()
+    }
+
+    /// The call draws on its organization's prepaid credits.
+    pub fn charges_credits(&self) -> bool {
+        self.reservation.is_some() && self.charges_credits
+    }
+
+    /// From now on a drop settles `cost` instead of releasing: a stream's provider bills the
+    /// tokens it produced even if the caller leaves. Renews the lease of a long stream.
+    pub fn charge_on_drop(&mut self, cost: NanoUsd) {
+        if let Some(reservation) = self.reservation.as_mut() {
+            reservation.charge_on_drop(cost);
+        }
+        self.renew_if_due();
+    }
+
+    fn renew_if_due(&mut self) {
+        let (Some(limiter), Some(reservation)) = (&self.limiter, &self.reservation) else {
+            return;
+        };
+        let lease = limiter.inner.settings.lease;
+        if self.last_renewal.elapsed() < lease / 2 {
+            return;
+        }
+        self.last_renewal = Instant::now();
+        let counters = Arc::clone(&limiter.inner.counters);
+        let id = reservation.reservation().id.clone();
+        limiter.inner.tracker.spawn(async move {
+            if let Err(error) = counters.renew(&id, lease).await {
+                tracing::warn!(%error, "renewing a stream's reservation failed");
+            }
+        });
+    }
+
+    /// Settles `cost` (or releases the hold when nothing was billed) and gives back the tokens
+    /// the worst case did not use. Idempotent by construction: it consumes the admission.
+    pub async fn finish(mut self, cost: Option<NanoUsd>, used_tokens: u64) {
+        let Some(limiter) = self.limiter.take() else {
+            return;
+        };
+        if let Some(reservation) = self.reservation.take() {
+            // On failure the guard's drop tries again, and the lease frees the hold if that
+            // fails too.
+            match cost {
+                Some(cost) => match reservation.settle(cost).await {
+                    Ok(outcome) => limiter.raise_alerts(&outcome),
+                    Err(error) => tracing::error!(%error, "settling a reservation failed"),
+                },
+                None => {
+                    if let Err(error) = reservation.release().await {
+                        tracing::error!(%error, "releasing a reservation failed");
+                    }
+                }
+            }
+        }
+        if let Some(refund) = self.rate.take().and_then(|g| g.into_refund(used_tokens))
+            && let Err(error) = limiter.inner.rates.refund(refund).await
+        {
+            tracing::warn!(%error, "refunding unused tokens failed");
+        }
+        drop(self.permit.take());
+    }
+
+    /// [`Admission::finish`] on the background tracker, for code that cannot await (a stream
+    /// ending inside its body). The parallel slot frees at once.
+    pub fn finish_in_background(mut self, cost: Option<NanoUsd>, used_tokens: u64) {
+        drop(self.permit.take());
+        let Some(limiter) = self.limiter.clone() else {
+            return;
+        };
+        limiter.inner.tracker.spawn(self.finish(cost, used_tokens));
+    }
+}

@@ -1,0 +1,139 @@
+//! The limits and budgets that apply to one key: its own and those of its user, team and
+//! organization (design.md §1 step 3), read from the store once and cached.
+//!
+//! The cache is keyed by key id and stamped with the auth generation: every admin mutation
+//! bumps it (`Auth::invalidate`), so a changed budget or a credit purchase applies from the
+//! next request; the TTL bounds staleness for changes made by another instance.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tollgate_limits::Period;
+use tollgate_store::{ApiKey, Budget, DynStore, StoreError};
+use tollgate_types::NanoUsd;
+
+const POLICY_CACHE_TTL: Duration = Duration::from_secs(30);
+
+/// A budget as the counters need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetLimit {
+    pub amount: NanoUsd,
+    pub period: Period,
+}
+
+impl From<Budget> for BudgetLimit {
+    fn from(budget: Budget) -> Self {
+        BudgetLimit {
+            amount: budget.amount,
+            period: Period::parse(budget.period.as_str()).unwrap_or(Period::None),
+        }
+    }
+}
+
+/// Requests/min, tokens/min and parallel calls of one principal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimits {
+    pub rpm: Option<u32>,
+    pub tpm: Option<u64>,
+    pub max_parallel: Option<u32>,
+}
+
+impl RateLimits {
+    pub fn is_empty(&self) -> bool {
+        self.rpm.is_none() && self.tpm.is_none() && self.max_parallel.is_none()
+    }
+}
+
+/// Everything above the key itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TenantPolicy {
+    pub user_budget: Option<BudgetLimit>,
+    pub team_budget: Option<BudgetLimit>,
+    pub team_limits: RateLimits,
+    pub org_budget: Option<BudgetLimit>,
+    /// The organization pays from prepaid credits: everything ever credited to it (purchases net
+    /// of fees, refunds, adjustments) and what calls have drawn from it so far per the ledger.
+    pub credits: Option<CreditLine>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreditLine {
+    pub credited: NanoUsd,
+    pub spent: NanoUsd,
+}
+
+impl TenantPolicy {
+    async fn load(store: &DynStore, key: &ApiKey) -> Result<TenantPolicy, StoreError> {
+        let mut policy = TenantPolicy::default();
+        if let Some(user_id) = &key.user_id
+            && let Some(user) = store.get_user(user_id).await?
+        {
+            policy.user_budget = user.budget.map(BudgetLimit::from);
+        }
+        if let Some(team_id) = &key.team_id
+            && let Some(team) = store.get_team(team_id).await?
+        {
+            policy.team_budget = team.budget.map(BudgetLimit::from);
+            policy.team_limits = RateLimits {
+                rpm: team.rpm_limit,
+                tpm: team.tpm_limit,
+                max_parallel: team.max_parallel,
+            };
+        }
+        if let Some(org_id) = &key.org_id
+            && let Some(org) = store.get_org(org_id).await?
+        {
+            policy.org_budget = org.budget.map(BudgetLimit::from);
+            if org.credits_enabled {
+                let totals = store.credit_totals(org_id).await?;
+                policy.credits = Some(CreditLine {
+                    credited: totals.credited,
+                    spent: totals.spent,
+                });
+            }
+        }
+        Ok(policy)
+    }
+}
+
+/// Key id → its tenant policy, with the auth generation it was read under.
+#[derive(Clone)]
+pub struct PolicyCache {
+    store: Option<DynStore>,
+    cache: moka::sync::Cache<String, (u64, Arc<TenantPolicy>)>,
+}
+
+impl PolicyCache {
+    pub fn new(store: Option<DynStore>) -> Self {
+        PolicyCache {
+            store,
+            cache: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(POLICY_CACHE_TTL)
+                .build(),
+        }
+    }
+
+    /// The policy above `key`; a key outside any tenant has an empty one without a lookup.
+    pub async fn get(
+        &self,
+        key: &ApiKey,
+        generation: u64,
+    ) -> Result<Arc<TenantPolicy>, StoreError> {
+        let Some(store) = &self.store else {
+            return Ok(Arc::default());
+        };
+        if key.org_id.is_none() && key.team_id.is_none() && key.user_id.is_none() {
+            return Ok(Arc::default());
+        }
+        if let Some((cached_generation, policy)) = self.cache.get(&key.id)
+            && cached_generation == generation
+        {
+            return Ok(policy);
+        }
+        let policy = Arc::new(TenantPolicy::load(store, key).await?);
+        self.cache
+            .insert(key.id.clone(), (generation, Arc::clone(&policy)));
+        Ok(policy)
+    }
+}

@@ -1,0 +1,429 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Budgets under concurrency (issue 5): the budget is never exceeded by a nano-dollar, nothing
+//! that fits is refused, refusals come before any provider call and cost nothing, and no
+//! reservation is left behind however calls end.
+
+mod budget_harness;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use budget_harness::{Budgeted, PER_TOKEN, chat, start, total_cost, usd};
+use futures_util::StreamExt;
+use serde_json::json;
+use tollgate_server::limits::LimitSettings;
+use tollgate_store::{Budget, BudgetPeriod, NewApiKey, NewOrganization, NewTeam, SpendRecord};
+use tollgate_types::NanoUsd;
+
+fn budget(amount: &str, period: BudgetPeriod) -> Option<Budget> {
+    Some(Budget {
+        amount: usd(amount),
+        period,
+    })
+}
+
+fn keyed(name: &str, budget: Option<Budget>) -> NewApiKey {
+    NewApiKey {
+        budget,
+        ..NewApiKey::named(name)
+    }
+}
+
+/// Sends `bodies` with up to `concurrency` in flight; returns (status, error code) per call.
+async fn race(
+    gateway: &Arc<Budgeted>,
+    calls: Vec<(String, serde_json::Value)>,
+    concurrency: usize,
+) -> Vec<(u16, String)> {
+    futures_util::stream::iter(calls)
+        .map(|(secret, body)| {
+            let gateway = gateway.clone();
+            async move {
+                let reply = gateway.chat(&secret, &body).await;
+                let code = if reply.status == 200 {
+                    String::new()
+                } else {
+                    reply.code()
+                };
+                (reply.status, code)
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await
+}
+
+fn served(results: &[(u16, String)]) -> usize {
+    results.iter().filter(|(status, _)| *status == 200).count()
+}
+
+/// Refused rows: status 429, nothing reached a provider, nothing charged.
+fn assert_refusals_cost_nothing(rows: &[SpendRecord]) {
+    for row in rows.iter().filter(|row| row.status == 429) {
+        assert_eq!(row.attempts, 0, "a refusal reached a provider: {row:?}");
+        assert!(row.provider.is_none(), "{row:?}");
+        assert_eq!(
+            row.cost,
+            Some(NanoUsd::ZERO),
+            "a refusal was charged: {row:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn equal_calls_serve_exactly_floor_of_budget_over_cost() {
+    let gateway = Arc::new(start(LimitSettings::default()).await);
+    let (key_id, secret) = gateway
+        .key(keyed("racer", budget("1.00", BudgetPeriod::None)))
+        .await;
+    // 10 output tokens at $0.001 = $0.01 a call, exactly what each reserves: 100 fit in $1.
+    let calls = (0..500)
+        .map(|_| (secret.clone(), chat("metered", 10, false)))
+        .collect();
+    let results = race(&gateway, calls, 64).await;
+    assert_eq!(served(&results), 100, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|(status, code)| *status == 200 || (*status == 429 && code == "budget_exceeded")),
+        "{results:?}"
+    );
+    let rows = gateway.spend_rows(500).await;
+    assert_eq!(rows.len(), 500);
+    assert_eq!(total_cost(&rows), usd("1.00"));
+    assert_refusals_cost_nothing(&rows);
+    gateway.settled().await;
+    let explained = gateway.explain(&key_id).await;
+    let key_budget = &explained["budgets"][0];
+    assert_eq!(key_budget["spent_usd"], "1.000000000");
+    assert_eq!(key_budget["reserved_usd"], "0.000000000");
+    assert_eq!(explained["blocked"], true);
+    assert_eq!(explained["blocking"], json!([format!("key {key_id}")]));
+}
+
+/// Mixed sizes, streams and not, failing upstreams, callers hanging up mid-stream: settled
+/// spend never passes the budget, the counters agree with the spend log to the nano-dollar, and
+/// nothing stays reserved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_race_never_overspends_and_leaves_nothing_reserved() {
+    let gateway = Arc::new(start(LimitSettings::default()).await);
+    let (key_id, secret) = gateway
+        .key(keyed("mixed", budget("2.50", BudgetPeriod::Monthly)))
+        .await;
+    let mut tasks = Vec::new();
+    for i in 0..500usize {
+        let gateway = gateway.clone();
+        let secret = secret.clone();
+        tasks.push(tokio::spawn(async move {
+            let max_tokens = [5, 10, 20, 7][i % 4];
+            match i % 10 {
+                // Upstream failures: reserved, then released.
+                0 => {
+                    let reply = gateway
+                        .chat(&secret, &chat("metered-failing", max_tokens, false))
+                        .await;
+                    (reply.status, "failing")
+                }
+                // Callers that hang up mid-stream: charged what the provider produced.
+                1 => (
+                    gateway
+                        .stream_and_hang_up(&secret, &chat("metered-slow", max_tokens, true))
+                        .await,
+                    "hung up",
+                ),
+                2..=4 => {
+                    let reply = gateway
+                        .chat(&secret, &chat("metered", max_tokens, true))
+                        .await;
+                    (reply.status, "stream")
+                }
+                _ => {
+                    let reply = gateway
+                        .chat(&secret, &chat("metered", max_tokens, false))
+                        .await;
+                    (reply.status, "plain")
+                }
+            }
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    assert!(
+        outcomes.iter().any(|(status, _)| *status == 429),
+        "the budget should run out"
+    );
+    assert!(outcomes.iter().filter(|(s, _)| *s == 200).count() > 50);
+    let rows = gateway.spend_rows(500).await;
+    assert_eq!(rows.len(), 500);
+    gateway.settled().await;
+    let spent = total_cost(&rows);
+    assert!(spent <= usd("2.50"), "overspent: {spent}");
+    assert_refusals_cost_nothing(&rows);
+    for row in rows.iter().filter(|row| row.status == 502) {
+        assert_eq!(
+            row.cost,
+            Some(NanoUsd::ZERO),
+            "a failed call was charged: {row:?}"
+        );
+    }
+    let explained = gateway.explain(&key_id).await;
+    let key_budget = &explained["budgets"][0];
+    assert_eq!(
+        usd(key_budget["spent_usd"].as_str().unwrap()),
+        spent,
+        "the counters and the spend log disagree"
+    );
+    assert_eq!(key_budget["reserved_usd"], "0.000000000", "{explained}");
+    assert_eq!(key_budget["open_reservations"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_team_budget_is_shared_by_its_keys() {
+    let gateway = Arc::new(start(LimitSettings::default()).await);
+    let org = gateway
+        .store
+        .create_org(NewOrganization::named("acme"))
+        .await
+        .unwrap();
+    let team = gateway
+        .store
+        .create_team(NewTeam {
+            budget: budget("0.50", BudgetPeriod::Daily),
+            ..NewTeam::named(&org.id, "research")
+        })
+        .await
+        .unwrap();
+    let mut secrets = Vec::new();
+    for i in 0..3 {
+        let (_, secret) = gateway
+            .key(NewApiKey {
+                org_id: Some(org.id.clone()),
+                team_id: Some(team.id.clone()),
+                ..NewApiKey::named(format!("member-{i}"))
+            })
+            .await;
+        secrets.push(secret);
+    }
+    let calls = (0..300)
+        .map(|i| (secrets[i % 3].clone(), chat("metered", 10, i % 2 == 0)))
+        .collect();
+    let results = race(&gateway, calls, 48).await;
+    assert_eq!(served(&results), 50);
+    assert!(
+        results
+            .iter()
+            .all(|(s, c)| *s == 200 || c == "budget_exceeded")
+    );
+    let rows = gateway.spend_rows(300).await;
+    assert_eq!(total_cost(&rows), usd("0.50"));
+    let refusal = gateway.chat(&secrets[0], &chat("metered", 10, false)).await;
+    assert_eq!(refusal.status, 429);
+    let message = refusal.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains(&format!("team {}", team.id)), "{message}");
+    assert!(message.contains("limit $0.500000000"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_budget_starts_over_at_midnight() {
+    let gateway = Arc::new(start(LimitSettings::default()).await);
+    let (_, secret) = gateway
+        .key(keyed("daily", budget("0.10", BudgetPeriod::Daily)))
+        .await;
+    let calls = (0..40)
+        .map(|_| (secret.clone(), chat("metered", 10, false)))
+        .collect();
+    assert_eq!(served(&race(&gateway, calls, 16).await), 10);
+    // Same day: still refused; the refusal says when the window resets.
+    let refused = gateway.chat(&secret, &chat("metered", 10, false)).await;
+    assert_eq!(refused.status, 429);
+    assert!(refused.header("retry-after").is_some());
+    gateway.clock.advance(Duration::from_secs(86_400));
+    let calls = (0..40)
+        .map(|_| (secret.clone(), chat("metered", 10, false)))
+        .collect();
+    assert_eq!(served(&race(&gateway, calls, 16).await), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_end_users_first_burst_stays_within_the_default_budget() {
+    let settings = LimitSettings {
+        end_user_budget: Some((usd("0.05"), tollgate_limits::Period::Daily)),
+        end_user_header: Some(http::HeaderName::from_static("x-end-user")),
+        ..LimitSettings::default()
+    };
+    let gateway = Arc::new(start(settings).await);
+    let (_, secret) = gateway.key(NewApiKey::named("app")).await;
+    // 60 calls from a never-seen end user arrive at once: exactly 5 fit in $0.05.
+    let calls = (0..60)
+        .map(|_| {
+            let mut body = chat("metered", 10, false);
+            body["user"] = json!("alice");
+            (secret.clone(), body)
+        })
+        .collect();
+    let results = race(&gateway, calls, 60).await;
+    assert_eq!(served(&results), 5, "{results:?}");
+    // Another end user has a budget of their own.
+    let mut body = chat("metered", 10, false);
+    body["user"] = json!("bob");
+    assert_eq!(gateway.chat(&secret, &body).await.status, 200);
+    // The configured header wins over the body's field.
+    let reply = gateway
+        .send(
+            "POST",
+            "/v1/chat/completions",
+            &[
+                ("authorization", &format!("Bearer {secret}")),
+                ("x-end-user", "alice"),
+            ],
+            serde_json::to_vec(&body).unwrap().into(),
+        )
+        .await;
+    assert_eq!(reply.status, 429);
+    assert_eq!(reply.json()["error"]["param"], "end_user");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepaid_credits_are_drawn_to_exactly_zero_and_refilled_by_a_purchase() {
+    let gateway = Arc::new(start(LimitSettings::default()).await);
+    let org = gateway
+        .store
+        .create_org(NewOrganization::named("prepaid"))
+        .await
+        .unwrap();
+    let bought = gateway
+        .admin_post(
+            &format!("/admin/v1/organizations/{}/credits", org.id),
+            &json!({"amount_usd": "0.30"}),
+        )
+        .await;
+    assert_eq!(
+        bought.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&bought.body)
+    );
+    let (_, secret) = gateway
+        .key(NewApiKey {
+            org_id: Some(org.id.clone()),
+            ..NewApiKey::named("prepaid-app")
+        })
+        .await;
+    let calls = (0..120)
+        .map(|i| (secret.clone(), chat("metered", 10, i % 3 == 0)))
+        .collect();
+    let results = race(&gateway, calls, 32).await;
+    assert_eq!(served(&results), 30);
+    assert!(
+        results
+            .iter()
+            .all(|(s, c)| *s == 200 || c == "insufficient_credits"),
+        "{results:?}"
+    );
+    gateway.spend_rows(120).await;
+    gateway.settled().await;
+    // The ledger balances to the nano-dollar: purchase + fee - spend = 0.
+    let ledger = wait_for_balance(&gateway, &org.id, "0.000000000").await;
+    assert_eq!(ledger["spent_usd"], "0.300000000");
+    // A purchase refills the balance at once.
+    let bought = gateway
+        .admin_post(
+            &format!("/admin/v1/organizations/{}/credits", org.id),
+            &json!({"amount_usd": "0.02"}),
+        )
+        .await;
+    assert_eq!(bought.status, 201);
+    let calls = (0..10)
+        .map(|_| (secret.clone(), chat("metered", 10, false)))
+        .collect();
+    assert_eq!(served(&race(&gateway, calls, 10).await), 2);
+}
+
+async fn wait_for_balance(gateway: &Budgeted, org_id: &str, balance: &str) -> serde_json::Value {
+    for _ in 0..200 {
+        let reply = gateway
+            .admin_get(&format!("/admin/v1/organizations/{org_id}/credits"))
+            .await;
+        assert_eq!(reply.status, 200);
+        let ledger = reply.json();
+        if ledger["balance_usd"] == balance {
+            return ledger;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the balance never reached {balance}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soft_budgets_let_the_crossing_call_complete_and_refuse_later_ones() {
+    let settings = LimitSettings {
+        mode: tollgate_limits::BudgetMode::Soft,
+        ..LimitSettings::default()
+    };
+    let gateway = Arc::new(start(settings).await);
+    let (_, secret) = gateway
+        .key(keyed("soft", budget("0.025", BudgetPeriod::None)))
+        .await;
+    // One at a time: $0.01, $0.02, $0.03 (crossing: admitted while spent < limit), refused.
+    for _ in 0..3 {
+        assert_eq!(
+            gateway
+                .chat(&secret, &chat("metered", 10, false))
+                .await
+                .status,
+            200
+        );
+    }
+    let refused = gateway.chat(&secret, &chat("metered", 10, false)).await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.code(), "budget_exceeded");
+    assert_eq!(total_cost(&gateway.spend_rows(4).await), usd("0.03"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budgets_refuse_unpriced_models_and_survive_a_restart() {
+    let gateway = Arc::new(start(LimitSettings::default()).await);
+    let (key_id, secret) = gateway
+        .key(keyed("restart", budget("0.05", BudgetPeriod::Monthly)))
+        .await;
+    let unpriced = gateway.chat(&secret, &chat("unpriced", 10, false)).await;
+    assert_eq!(unpriced.status, 403);
+    assert_eq!(unpriced.code(), "model_unpriced");
+    for _ in 0..3 {
+        assert_eq!(
+            gateway
+                .chat(&secret, &chat("metered", 10, false))
+                .await
+                .status,
+            200
+        );
+    }
+    gateway.spend_rows(4).await;
+    // A new process on the same store seeds the budget from the spend log.
+    let restarted = budget_harness::restart(&gateway, LimitSettings::default()).await;
+    let explained = restarted.explain(&key_id).await;
+    assert_eq!(explained["budgets"][0]["spent_usd"], "0.030000000");
+    assert_eq!(
+        restarted
+            .chat(&secret, &chat("metered", 10, false))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        restarted
+            .chat(&secret, &chat("metered", 10, false))
+            .await
+            .status,
+        200
+    );
+    let refused = restarted.chat(&secret, &chat("metered", 10, false)).await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.code(), "budget_exceeded");
+    let _ = PER_TOKEN;
+}
