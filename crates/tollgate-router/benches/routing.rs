@@ -1,5 +1,6 @@
 //! What the routing decision costs per request: resolving the public model name and choosing a
-//! deployment, for each strategy, over three deployments (target: under 2 µs).
+//! deployment, for each strategy, over three deployments (target: under 2 µs); and the same with
+//! each deployment's provider quota (rpm + tpm) checked and taken, as a real call does.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -8,12 +9,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use futures_util::FutureExt;
 use tollgate_providers::{
     MockSettings, Provider, ProviderKind, ProviderSpec, Target, UpstreamClient,
 };
-use tollgate_router::{Deployment, ModelKind, ModelRoute, Router, Strategy};
+use tollgate_router::{Deployment, DeploymentLimits, ModelKind, ModelRoute, Router, Strategy};
 
 fn router(strategy: Strategy) -> Router {
+    router_with(strategy, DeploymentLimits::default())
+}
+
+fn router_with(strategy: Strategy, limits: DeploymentLimits) -> Router {
     let spec = ProviderSpec {
         mock: MockSettings::default(),
         ..ProviderSpec::new("demo", ProviderKind::Mock, "")
@@ -26,7 +32,8 @@ fn router(strategy: Strategy) -> Router {
                 provider.clone(),
                 Target::new(format!("m{i}"), Duration::from_secs(30)),
             )
-            .with_weight(i + 1);
+            .with_weight(i + 1)
+            .with_limits(limits);
             deployment.cost_rank = Some(u64::from(i) * 10);
             deployment
         })
@@ -58,6 +65,31 @@ fn routing(c: &mut Criterion) {
                 black_box(router.choose(&route).map(|d| d.weight))
             })
         });
+    }
+    // Limits high enough never to refuse: this measures the check and take, not a refusal.
+    let limits = DeploymentLimits {
+        rpm: Some(1_000_000_000_000),
+        tpm: Some(1_000_000_000_000),
+    };
+    for (name, strategy) in [
+        ("weighted", Strategy::Weighted),
+        ("least_busy", Strategy::LeastBusy),
+    ] {
+        let router = router_with(strategy, limits);
+        c.bench_function(
+            &format!("resolve + choose within rpm/tpm quota ({name}, 3 deployments)"),
+            |b| {
+                b.iter(|| {
+                    let route = router.resolve(black_box("fast")).unwrap();
+                    // The in-process limiter never waits: the future is ready at once.
+                    let chosen = router
+                        .choose_within_quota(&route, black_box(500))
+                        .now_or_never()
+                        .flatten();
+                    black_box(chosen.map(|d| d.weight))
+                })
+            },
+        );
     }
 }
 

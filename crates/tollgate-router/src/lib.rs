@@ -5,10 +5,16 @@
 //! attempts on the model's own deployments (each retry prefers a deployment not yet tried), then
 //! the same for each fallback model in order. Only retryable failures (connect errors, timeouts,
 //! 429, 5xx, overloaded) move on; anything else is returned at once.
+//!
+//! Two bounds keep a call honest: a deployment over its provider quota (`rpm_limit`,
+//! `tpm_limit`) is skipped without being called, and the call's total deadline stops the whole
+//! plan (attempts, backoff waits, fallbacks) with a 504.
 
 mod attempt;
 mod backoff;
+mod deadline;
 mod health;
+mod quota;
 mod route;
 mod select;
 
@@ -19,6 +25,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tollgate_limits::{InProcessRateLimiter, RateLimited, RateLimiter, SystemClock};
 use tollgate_pricing::{ModelPrice, PriceResolver, host_hint_for_base_url};
 use tollgate_providers::{ChatReply, ChatStream, Provider, Target};
 use tollgate_types::{
@@ -29,8 +36,12 @@ use tollgate_types::{
 pub use attempt::{Attempt, RouteFailure};
 pub use backoff::Backoff;
 pub use health::{CooldownPolicy, DeploymentHealth};
+pub use quota::{DEFAULT_MAX_OUTPUT_TOKENS, DeploymentLimits};
 pub use route::{Deployment, ModelKind, ModelRoute};
 pub use select::Strategy;
+
+use deadline::Deadline;
+use quota::{QuotaHold, TokenEstimate};
 
 /// Which provider and deployment served a call, and every attempt it took.
 #[derive(Debug)]
@@ -57,6 +68,12 @@ pub struct Router {
     backoff: Backoff,
     /// Prices `<provider>/<model>` routes, which have no configured deployment.
     pricer: Option<Arc<PriceResolver>>,
+    /// Counts deployments' provider quotas.
+    limiter: Arc<dyn RateLimiter>,
+    /// Total deadline of a call to a model without its own.
+    default_deadline: Option<Duration>,
+    /// Per public model name (kept here rather than in the route, so routes stay plain data).
+    deadlines: HashMap<String, Duration>,
 }
 
 impl Router {
@@ -80,7 +97,37 @@ impl Router {
             cooldown: CooldownPolicy::default(),
             backoff: Backoff::default(),
             pricer: None,
+            limiter: Arc::new(InProcessRateLimiter::new(Arc::new(SystemClock))),
+            default_deadline: None,
+            deadlines: HashMap::new(),
         }
+    }
+
+    /// Counts deployment quotas in `limiter` (a shared Redis one in scale-out mode, or one kept
+    /// across config reloads) instead of this router's own in-process counters.
+    pub fn with_rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.limiter = limiter;
+        self
+    }
+
+    /// The total deadline of a call to any model without its own (`routing.deadline_ms`).
+    pub fn with_default_deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.default_deadline = deadline;
+        self
+    }
+
+    /// The total deadline of a call to `model` (`models[].deadline_ms`), fallbacks included.
+    pub fn with_model_deadline(mut self, model: &str, deadline: Duration) -> Self {
+        self.deadlines.insert(model.to_string(), deadline);
+        self
+    }
+
+    /// How long a call to this route may take in all, if bounded.
+    pub fn deadline_for(&self, route: &ModelRoute) -> Option<Duration> {
+        self.deadlines
+            .get(&route.name)
+            .copied()
+            .or(self.default_deadline)
     }
 
     /// Prices calls addressed as `<provider>/<model>` from the catalog.
@@ -106,6 +153,31 @@ impl Router {
         select::pick(&route.deployments, &[], route.strategy, false)
             .or_else(|| select::pick(&route.deployments, &[], route.strategy, true))
             .map(|index| &route.deployments[index])
+    }
+
+    /// The first step of a real call: the deployment the strategy picks, skipping those over
+    /// their provider quota, with one request and `tokens` taken from its quota (for benchmarks
+    /// and diagnostics; the quota taken is not given back).
+    pub async fn choose_within_quota<'a>(
+        &self,
+        route: &'a ModelRoute,
+        tokens: u64,
+    ) -> Option<&'a Deployment> {
+        let compute = move || tokens;
+        let mut estimate = TokenEstimate::new(&compute);
+        let mut skipped = Vec::new();
+        for allow_cooling in [false, true] {
+            while let Some(index) =
+                select::pick(&route.deployments, &skipped, route.strategy, allow_cooling)
+            {
+                let deployment = &route.deployments[index];
+                match quota::take(self.limiter.as_ref(), deployment, &mut estimate).await {
+                    Ok(_) => return Some(deployment),
+                    Err(_) => skipped.push(index),
+                }
+            }
+        }
+        None
     }
 
     /// The configured models named in `names` that can serve `wanted`, in order.
@@ -187,12 +259,22 @@ impl Router {
         route: &ModelRoute,
         request: &ChatRequest,
     ) -> Result<Routed<ChatReply>, RouteFailure> {
-        self.run(route, ModelKind::Chat, |deployment| {
-            let provider = deployment.provider.clone();
-            let target = deployment.target.clone();
-            async move { provider.chat(request, &target).await }
-        })
-        .await
+        let tokens = || quota::chat_tokens(request);
+        let (routed, hold) = self
+            .run(route, ModelKind::Chat, &tokens, |deployment| {
+                let provider = deployment.provider.clone();
+                let target = deployment.target.clone();
+                async move { provider.chat(request, &target).await }
+            })
+            .await?;
+        if let Some(hold) = hold {
+            let used = match &routed.value {
+                ChatReply::Canonical(response) => response.usage.total_tokens(),
+                ChatReply::Native(native) => native.usage.total_tokens(),
+            };
+            quota::settle(self.limiter.as_ref(), hold, used).await;
+        }
+        Ok(routed)
     }
 
     /// Starts a stream; fails over only while nothing has been sent to the caller (i.e. until the
@@ -202,15 +284,24 @@ impl Router {
         route: &ModelRoute,
         request: &ChatRequest,
     ) -> Result<Routed<ChatStream>, RouteFailure> {
-        self.run(route, ModelKind::Chat, |deployment| {
-            let provider = deployment.provider.clone();
-            let target = deployment.target.clone();
-            async move {
-                let stream = provider.chat_stream(request, &target).await?;
-                first_event_or_failure(stream).await
-            }
+        let tokens = || quota::chat_tokens(request);
+        let (routed, hold) = self
+            .run(route, ModelKind::Chat, &tokens, |deployment| {
+                let provider = deployment.provider.clone();
+                let target = deployment.target.clone();
+                async move {
+                    let stream = provider.chat_stream(request, &target).await?;
+                    first_event_or_failure(stream).await
+                }
+            })
+            .await?;
+        Ok(match hold {
+            Some(hold) => Routed {
+                value: quota::refund_after_stream(routed.value, hold, self.limiter.clone()),
+                ..routed
+            },
+            None => routed,
         })
-        .await
     }
 
     pub async fn embed(
@@ -218,23 +309,34 @@ impl Router {
         route: &ModelRoute,
         request: &EmbeddingRequest,
     ) -> Result<Routed<EmbeddingResponse>, RouteFailure> {
-        self.run(route, ModelKind::Embedding, |deployment| {
-            let provider = deployment.provider.clone();
-            let target = deployment.target.clone();
-            async move { provider.embed(request, &target).await }
-        })
-        .await
+        let tokens = || quota::embedding_tokens(request);
+        let (routed, hold) = self
+            .run(route, ModelKind::Embedding, &tokens, |deployment| {
+                let provider = deployment.provider.clone();
+                let target = deployment.target.clone();
+                async move { provider.embed(request, &target).await }
+            })
+            .await?;
+        if let Some(hold) = hold {
+            let used = routed.value.usage.total_tokens();
+            quota::settle(self.limiter.as_ref(), hold, used).await;
+        }
+        Ok(routed)
     }
 
     /// Walks the attempt plan: the model's own deployments, then each fallback model. Deployments
     /// cooling down are skipped; only if every deployment of every model in the plan is cooling
-    /// is the plan walked again with them allowed (serving late beats not serving).
+    /// is the plan walked again with them allowed (serving late beats not serving). Deployments
+    /// over their provider quota are skipped on both walks (the provider would refuse them), and
+    /// the call's deadline ends the walk wherever it is. Returns what the answering attempt took
+    /// from its deployment's quota, for the caller to settle once the usage is known.
     async fn run<T, F, Fut>(
         &self,
         route: &ModelRoute,
         wanted: ModelKind,
+        tokens: &(dyn Fn() -> u64 + Sync),
         mut attempt: F,
-    ) -> Result<Routed<T>, RouteFailure>
+    ) -> Result<(Routed<T>, Option<QuotaHold>), RouteFailure>
     where
         F: FnMut(&Deployment) -> Fut,
         Fut: std::future::Future<Output = Result<T, GatewayError>>,
@@ -245,58 +347,130 @@ impl Router {
                 attempts: Vec::new(),
             });
         }
+        let deadline = self.deadline_for(route).map(Deadline::starting_now);
+        let mut tokens = TokenEstimate::new(tokens);
         let mut chain: Vec<&ModelRoute> = std::iter::once(route)
             .chain(self.fallback_models(&route.fallbacks, wanted))
             .collect();
         let mut attempts = Vec::new();
         let mut last_error = None;
+        let mut refusals: Vec<Box<RateLimited>> = Vec::new();
         // A request too long for a model's context window goes, once, to its configured
         // larger-context models instead of the rest of the plan.
         let mut switched_for_context = false;
         'plan: loop {
             for allow_cooling in [false, true] {
                 for model in &chain {
+                    // Deployments attempted or refused by their quota in this call.
                     let mut tried: Vec<usize> = Vec::with_capacity(model.deployments.len());
-                    for round in 0..=model.retries {
+                    let mut over_quota: Vec<usize> = Vec::new();
+                    let mut attempted = false;
+                    let mut round = 0;
+                    while round <= model.retries {
                         let fresh =
                             select::pick(&model.deployments, &tried, model.strategy, allow_cooling);
                         let index = match fresh {
                             Some(index) => index,
                             // Every deployment was tried once: retry one after a backoff,
                             // honouring what the upstream asked for.
-                            None if !tried.is_empty() => {
-                                let Some(index) =
-                                    select::pick(&model.deployments, &[], model.strategy, true)
-                                else {
+                            None if attempted => {
+                                let Some(index) = select::pick(
+                                    &model.deployments,
+                                    &over_quota,
+                                    model.strategy,
+                                    true,
+                                ) else {
                                     break;
                                 };
                                 let wait = self.backoff.delay(round, last_error.as_ref());
+                                if let Some(deadline) = &deadline
+                                    && deadline.would_pass(wait)
+                                {
+                                    return Err(RouteFailure {
+                                        error: deadline.error(),
+                                        attempts,
+                                    });
+                                }
                                 tokio::time::sleep(wait).await;
                                 index
                             }
                             None => break,
                         };
+                        if let Some(deadline) = &deadline
+                            && deadline.passed()
+                        {
+                            return Err(RouteFailure {
+                                error: deadline.error(),
+                                attempts,
+                            });
+                        }
                         tried.push(index);
                         let deployment = &model.deployments[index];
+                        let hold = match quota::take(self.limiter.as_ref(), deployment, &mut tokens)
+                            .await
+                        {
+                            Ok(hold) => hold,
+                            Err(refused) => {
+                                tracing::debug!(
+                                    model = %model.name,
+                                    deployment = %deployment.id,
+                                    refused = %refused,
+                                    "deployment over its provider quota; skipped"
+                                );
+                                over_quota.push(index);
+                                refusals.push(refused);
+                                continue;
+                            }
+                        };
+                        round += 1;
+                        attempted = true;
+                        let first_of_call = attempts.is_empty();
                         let started = Instant::now();
                         let outcome = {
                             let _in_flight = deployment.health.begin();
-                            attempt(deployment).await
+                            match deadline {
+                                Some(deadline) => {
+                                    tokio::time::timeout_at(deadline.at, attempt(deployment))
+                                        .await
+                                        .map_err(|_| deadline)
+                                }
+                                None => Ok(attempt(deployment).await),
+                            }
                         };
                         let elapsed = started.elapsed();
+                        let outcome = match outcome {
+                            Ok(outcome) => outcome,
+                            Err(deadline) => {
+                                // Cut by the deadline. Held against the deployment only if it
+                                // had the whole deadline to answer in.
+                                let error = deadline.error();
+                                attempts.push(Attempt::failure(deployment, &error, elapsed));
+                                if first_of_call {
+                                    deployment.health.record_failure(&self.cooldown, None);
+                                }
+                                if let Some(hold) = hold {
+                                    quota::settle(self.limiter.as_ref(), hold, 0).await;
+                                }
+                                return Err(RouteFailure { error, attempts });
+                            }
+                        };
                         match outcome {
                             Ok(value) => {
                                 deployment.health.record_success(elapsed);
                                 attempts.push(Attempt::success(deployment, elapsed));
-                                return Ok(Routed {
+                                let routed = Routed {
                                     value,
                                     provider: deployment.provider.name().to_string(),
                                     deployment: deployment.id.clone(),
                                     price: deployment.price.clone(),
                                     attempts,
-                                });
+                                };
+                                return Ok((routed, hold));
                             }
                             Err(error) => {
+                                if let Some(hold) = hold {
+                                    quota::settle(self.limiter.as_ref(), hold, 0).await;
+                                }
                                 attempts.push(Attempt::failure(deployment, &error, elapsed));
                                 if is_context_overflow(&error)
                                     && !switched_for_context
@@ -332,13 +506,15 @@ impl Router {
             }
             break;
         }
-        let error = last_error.unwrap_or_else(|| {
-            GatewayError::new(
+        let error = match last_error {
+            Some(error) => error,
+            None if !refusals.is_empty() => quota::all_over_quota(&route.name, &refusals),
+            None => GatewayError::new(
                 ErrorKind::UpstreamUnavailable,
                 ErrorSource::Upstream,
                 format!("No deployment of `{}` is available.", route.name),
-            )
-        });
+            ),
+        };
         Err(RouteFailure { error, attempts })
     }
 }

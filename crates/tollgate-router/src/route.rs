@@ -6,6 +6,7 @@ use tollgate_pricing::ModelPrice;
 use tollgate_providers::{Provider, Target};
 
 use crate::health::DeploymentHealth;
+use crate::quota::DeploymentLimits;
 use crate::select::Strategy;
 
 /// What a public model serves.
@@ -39,6 +40,8 @@ pub struct Deployment {
     pub health: Arc<DeploymentHealth>,
     /// What a call costs here (config override, else the catalog); `None` = unpriced.
     pub price: Option<Arc<ModelPrice>>,
+    /// The provider's own rate limits on this deployment, enforced before calling it.
+    pub limits: DeploymentLimits,
 }
 
 impl Deployment {
@@ -51,6 +54,7 @@ impl Deployment {
             cost_rank: None,
             health: Arc::new(DeploymentHealth::default()),
             price: None,
+            limits: DeploymentLimits::default(),
         }
     }
 
@@ -68,6 +72,12 @@ impl Deployment {
 
     pub fn with_weight(mut self, weight: u32) -> Self {
         self.weight = weight.max(1);
+        self
+    }
+
+    /// The provider's requests/min and tokens/min limits on this deployment.
+    pub fn with_limits(mut self, limits: DeploymentLimits) -> Self {
+        self.limits = limits;
         self
     }
 }

@@ -11,21 +11,44 @@ use tollgate_types::{
 
 use crate::{Backoff, CooldownPolicy, Deployment, ModelKind, ModelRoute, Router, Strategy};
 
-/// A provider that fails with `error` for its first `failures` calls, then answers.
+mod deadline;
+mod quota;
+
+/// A provider that fails with `error` for its first `failures` calls, then answers (after
+/// `delay`, reporting `usage`; a stream sends its first event after `delay` and the rest
+/// `pace` apart).
 struct Scripted {
     name: String,
     failures: u32,
     error: GatewayError,
     calls: AtomicU32,
+    delay: Duration,
+    pace: Duration,
+    usage: Usage,
 }
 
 impl Scripted {
     fn new(name: &str, failures: u32, error: GatewayError) -> Arc<Self> {
-        Arc::new(Scripted {
+        Arc::new(Scripted::plain(name, failures, error))
+    }
+
+    fn plain(name: &str, failures: u32, error: GatewayError) -> Self {
+        Scripted {
             name: name.into(),
             failures,
             error,
             calls: AtomicU32::new(0),
+            delay: Duration::ZERO,
+            pace: Duration::ZERO,
+            usage: Usage::default(),
+        }
+    }
+
+    /// Always answers, after `delay`.
+    fn slow(name: &str, delay: Duration) -> Arc<Self> {
+        Arc::new(Scripted {
+            delay,
+            ..Scripted::plain(name, 0, server_error())
         })
     }
 
@@ -46,6 +69,7 @@ impl Provider for Scripted {
 
     async fn chat(&self, _: &ChatRequest, target: &Target) -> Result<ChatReply, GatewayError> {
         let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
         if call < self.failures {
             return Err(self.error.clone());
         }
@@ -54,7 +78,7 @@ impl Provider for Scripted {
             model: target.upstream_model.clone(),
             created: 0,
             choices: vec![],
-            usage: Usage::default(),
+            usage: self.usage,
             provider_cost: None,
             system_fingerprint: None,
         }))
@@ -62,6 +86,7 @@ impl Provider for Scripted {
 
     /// Accepts the call (2xx), then fails before the first event for the first `failures` calls.
     async fn chat_stream(&self, _: &ChatRequest, _: &Target) -> Result<ChatStream, GatewayError> {
+        use futures_util::StreamExt;
         let call = self.calls.fetch_add(1, Ordering::SeqCst);
         let first = if call < self.failures {
             StreamEvent::Error(self.error.clone())
@@ -71,7 +96,19 @@ impl Provider for Scripted {
                 text: self.name.clone(),
             }
         };
-        Ok(Box::pin(futures_util::stream::iter([first])))
+        let mut events = vec![first];
+        if self.usage != Usage::default() {
+            events.push(StreamEvent::Usage(self.usage));
+        }
+        let (delay, pace) = (self.delay, self.pace);
+        Ok(Box::pin(
+            futures_util::stream::iter(events)
+                .enumerate()
+                .then(move |(i, event)| async move {
+                    tokio::time::sleep(if i == 0 { delay } else { pace }).await;
+                    event
+                }),
+        ))
     }
 
     async fn embed(

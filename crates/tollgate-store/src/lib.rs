@@ -22,6 +22,15 @@
 //! The request path never writes to the database: it hands a [`SpendRecord`] to the
 //! [`SpendWriter`], which batches rows and, in one transaction per batch, appends them and adds
 //! their costs to the owning keys' settled spend. Inserts are idempotent on `request_id`.
+//!
+//! # Credits
+//!
+//! An organization's prepaid credits are a ledger (`credit_ledger`): every movement is a row with
+//! a signed amount, and the balance is their sum, computed in SQL ([`Store::credit_totals`]).
+//! Purchases, fees, refunds and adjustments are appended by the admin API
+//! ([`Store::append_credits`]); a call's charge is appended by the spend writer in the same
+//! transaction as its spend row (when the row has `charge_credits`), with an id derived from the
+//! request id, so a retried batch charges nothing twice.
 
 mod driver;
 mod error;

@@ -47,7 +47,11 @@ pub fn usd(field: &str, text: &str) -> Result<NanoUsd, AdminError> {
 pub fn signed_usd(field: &str, text: &str) -> Result<NanoUsd, AdminError> {
     let text = text.trim();
     match text.strip_prefix('-') {
-        // `usd` refuses a second sign.
+        // The sign sticks to the digits (`usd` would trim a space away); `usd` refuses a
+        // second sign.
+        Some(magnitude) if magnitude.starts_with(char::is_whitespace) => {
+            Err(AdminError::field(field, "has a space after its minus sign"))
+        }
         Some(magnitude) => usd(field, magnitude).map(|amount| NanoUsd(-amount.0)),
         None => usd(field, text),
     }
