@@ -74,6 +74,7 @@ pub(crate) struct RawModel {
     pub retries: Option<i64>,
     pub fallbacks: Option<Vec<String>>,
     pub context_window_fallbacks: Option<Vec<String>>,
+    pub deadline_ms: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +85,9 @@ pub(crate) struct RawDeployment {
     pub weight: Option<i64>,
     pub timeout_ms: Option<i64>,
     pub first_byte_timeout_ms: Option<i64>,
+    pub stream_idle_timeout_ms: Option<i64>,
+    pub rpm_limit: Option<i64>,
+    pub tpm_limit: Option<i64>,
     pub price: Option<RawPrice>,
 }
 
@@ -101,6 +105,7 @@ pub(crate) struct RawPrice {
 pub(crate) struct RawRouting {
     pub strategy: Option<String>,
     pub allow_provider_prefix: Option<bool>,
+    pub deadline_ms: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]

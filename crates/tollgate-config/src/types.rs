@@ -191,6 +191,9 @@ pub struct ModelConfig {
     /// Larger-context models tried, in order, when a request is too long for this one (the
     /// provider answered `context_length_exceeded`). Same rules as `fallbacks`.
     pub context_window_fallbacks: Vec<String>,
+    /// Total time a call to this model may take: every attempt, backoff wait and fallback
+    /// (for a stream, until its first event). `None`: `routing.deadline_ms`, if set.
+    pub deadline: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -205,11 +208,20 @@ pub struct DeploymentConfig {
     pub timeout: Duration,
     /// Limit until the first byte of the answer; at most `timeout`.
     pub first_byte_timeout: Duration,
+    /// Longest silence between two pieces of a stream once it began; at most `timeout`
+    /// (default: `first_byte_timeout`).
+    pub stream_idle_timeout: Duration,
+    /// The provider's requests/min quota on this deployment; over it, the deployment is skipped.
+    pub rpm_limit: Option<u64>,
+    /// The provider's tokens/min quota on this deployment (worst case taken, unused given back).
+    pub tpm_limit: Option<u64>,
     /// Overrides the price catalog for this deployment.
     pub price: Option<Price>,
 }
 
 impl DeploymentConfig {
+    /// Largest `rpm_limit` / `tpm_limit` accepted (what the rate counters can hold).
+    pub const MAX_RATE_LIMIT: u64 = 1_000_000_000_000_000;
     pub const DEFAULT_WEIGHT: u32 = 1;
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 }
@@ -238,6 +250,9 @@ pub struct RoutingConfig {
     pub strategy: RoutingStrategy,
     /// Lets callers name `<provider>/<upstream-model>` directly, without a `models` entry.
     pub allow_provider_prefix: bool,
+    /// Total deadline of a call to a model that sets none of its own; `None`: unbounded (each
+    /// attempt still has its deployment's timeouts).
+    pub deadline: Option<Duration>,
 }
 
 impl Default for RoutingConfig {
@@ -245,6 +260,7 @@ impl Default for RoutingConfig {
         Self {
             strategy: RoutingStrategy::Weighted,
             allow_provider_prefix: false,
+            deadline: None,
         }
     }
 }

@@ -123,6 +123,13 @@ impl Validator {
         )
     }
 
+    /// An optional duration in milliseconds, greater than 0.
+    fn optional_millis(&mut self, path: &str, value: Option<i64>) -> Option<Duration> {
+        let value = value?;
+        let ms = self.int_in(path, Some(value), 1, i64::MAX, 0);
+        (ms > 0).then(|| Duration::from_millis(ms.unsigned_abs()))
+    }
+
     /// A required string field; empty counts as missing.
     fn required(&mut self, path: &str, value: Option<String>) -> Option<String> {
         let value = non_empty(value);

@@ -132,10 +132,14 @@ fn mock_model(name: &str, kind: ModelKind, upstream: &str) -> ModelConfig {
             weight: DeploymentConfig::DEFAULT_WEIGHT,
             timeout: DeploymentConfig::DEFAULT_TIMEOUT,
             first_byte_timeout: DeploymentConfig::DEFAULT_TIMEOUT,
+            stream_idle_timeout: DeploymentConfig::DEFAULT_TIMEOUT,
+            rpm_limit: None,
+            tpm_limit: None,
             price: None,
         }],
         retries: 0,
         fallbacks: Vec::new(),
         context_window_fallbacks: Vec::new(),
+        deadline: None,
     }
 }

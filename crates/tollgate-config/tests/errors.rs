@@ -397,3 +397,32 @@ fn unreadable_file_is_an_error() {
         "{errors}"
     );
 }
+
+#[test]
+fn deadlines_quotas_and_idle_timeout_are_checked() {
+    let text = insert_after(8, "        rpm_limit: 0");
+    let error = single_error(&text, "models[0].deployments[0].rpm_limit", 9);
+    assert_eq!(error.message, "must be greater than 0 (got 0)");
+    let text = insert_after(8, "        tpm_limit: 10000000000000000");
+    let error = single_error(&text, "models[0].deployments[0].tpm_limit", 9);
+    assert_eq!(
+        error.message,
+        "must be at most 1000000000000000 (got 10000000000000000)"
+    );
+    let text = insert_after(
+        8,
+        "        timeout_ms: 1000\n        stream_idle_timeout_ms: 2000",
+    );
+    let error = single_error(&text, "models[0].deployments[0].stream_idle_timeout_ms", 10);
+    assert_eq!(error.message, "must not exceed timeout_ms");
+    let text = insert_after(8, "        stream_idle_timeout_ms: 0");
+    single_error(&text, "models[0].deployments[0].stream_idle_timeout_ms", 9);
+    let text = insert_after(5, "    deadline_ms: -1");
+    let error = single_error(&text, "models[0].deadline_ms", 6);
+    assert_eq!(error.message, "must be greater than 0 (got -1)");
+    let text = format!("{BASE}routing: {{deadline_ms: 0}}\n");
+    let error = single_error(&text, "routing.deadline_ms", 13);
+    assert_eq!(error.message, "must be greater than 0 (got 0)");
+    let text = format!("{BASE}routing: {{deadline_ms: fast}}\n");
+    assert!(load_from_str(&text, &env(&[])).is_err());
+}

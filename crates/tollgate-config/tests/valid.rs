@@ -82,11 +82,20 @@ fn full_example_loads_every_field() {
     );
     assert_eq!(first.timeout, Duration::from_secs(30));
     assert_eq!(first.first_byte_timeout, Duration::from_secs(10));
+    assert_eq!(first.stream_idle_timeout, Duration::from_secs(5));
+    assert_eq!(
+        (first.rpm_limit, first.tpm_limit),
+        (Some(500), Some(200_000))
+    );
+    assert_eq!(fast.deadline, Some(Duration::from_secs(45)));
     let second = &fast.deployments[1];
     assert_eq!(second.weight, 1);
     assert_eq!(second.timeout, Duration::from_secs(600));
     assert_eq!(second.first_byte_timeout, second.timeout);
+    assert_eq!(second.stream_idle_timeout, second.first_byte_timeout);
+    assert_eq!((second.rpm_limit, second.tpm_limit), (None, None));
     assert_eq!(second.price, None);
+    assert_eq!(config.model("smart").unwrap().deadline, None);
     // Fallback cycles are allowed.
     assert_eq!(config.model("smart").unwrap().fallbacks, ["fast"]);
     let embed = config.model("embed").unwrap();
@@ -96,6 +105,7 @@ fn full_example_loads_every_field() {
 
     assert_eq!(config.routing.strategy, RoutingStrategy::LowestCost);
     assert!(config.routing.allow_provider_prefix);
+    assert_eq!(config.routing.deadline, Some(Duration::from_secs(120)));
     assert_eq!(config.guardrails.pii.mode, PiiMode::Redact);
     assert_eq!(config.guardrails.injection.mode, InjectionMode::Block);
     assert_eq!(config.guardrails.injection.threshold, 0.7);
@@ -168,6 +178,7 @@ fn defaults_fill_a_minimal_file() {
     assert_eq!(config.redis, None);
     assert_eq!(config.routing.strategy, RoutingStrategy::Weighted);
     assert!(!config.routing.allow_provider_prefix);
+    assert_eq!(config.routing.deadline, None);
     assert_eq!(config.guardrails.pii.mode, PiiMode::Log);
     assert_eq!(config.guardrails.injection.mode, InjectionMode::Log);
     assert_eq!(config.guardrails.injection.threshold, 0.5);

@@ -9,7 +9,7 @@ use tollgate_pricing::{ModelPrice, PriceResolver, host_hint_for_base_url};
 use tollgate_providers::{
     MockSettings, Provider, ProviderKind, ProviderSpec, Target, UpstreamClient,
 };
-use tollgate_router::{Deployment, ModelKind, ModelRoute, Router, Strategy};
+use tollgate_router::{Deployment, DeploymentLimits, ModelKind, ModelRoute, Router, Strategy};
 use tollgate_store::{DynStore, StoreError};
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -41,13 +41,21 @@ pub fn build_router(config: &Config) -> Router {
             )
         })
         .collect();
-    Router::new(
+    let router = Router::new(
         providers,
         routes,
         config.routing.allow_provider_prefix,
         PREFIX_ROUTE_TIMEOUT,
     )
     .with_pricer(pricer)
+    .with_default_deadline(config.routing.deadline);
+    config
+        .models
+        .iter()
+        .filter_map(|model| Some((model.name.as_str(), model.deadline?)))
+        .fold(router, |router, (name, deadline)| {
+            router.with_model_deadline(name, deadline)
+        })
 }
 
 fn build_provider(name: &str, config: &ProviderConfig) -> Arc<dyn Provider> {
@@ -90,7 +98,7 @@ fn build_route(
                 upstream_model: deployment.model.clone(),
                 first_byte_timeout: deployment.first_byte_timeout,
                 total_timeout: deployment.timeout,
-                stream_idle_timeout: deployment.first_byte_timeout,
+                stream_idle_timeout: deployment.stream_idle_timeout,
             };
             let price = deployment_price(pricer, provider.as_ref(), &deployment.model, deployment.price.as_ref());
             if price.is_none() {
@@ -104,7 +112,11 @@ fn build_route(
             Some(
                 Deployment::new(provider, target)
                     .with_weight(deployment.weight)
-                    .with_price(price),
+                    .with_price(price)
+                    .with_limits(DeploymentLimits {
+                        rpm: deployment.rpm_limit,
+                        tpm: deployment.tpm_limit,
+                    }),
             )
         })
         .collect();

@@ -48,6 +48,7 @@ impl Validator {
                 i64::from(u32::MAX),
                 0,
             );
+            let deadline = self.optional_millis(&field(&path, "deadline_ms"), raw.deadline_ms);
             let fallbacks = raw.fallbacks.unwrap_or_default();
             let context_window_fallbacks = raw.context_window_fallbacks.unwrap_or_default();
             fallbacks_to_check.push((
@@ -70,6 +71,7 @@ impl Validator {
                     retries: u32::try_from(retries).unwrap_or(0),
                     fallbacks,
                     context_window_fallbacks,
+                    deadline,
                 });
             }
         }
@@ -161,6 +163,17 @@ impl Validator {
         if first_byte_timeout > timeout {
             self.problem(first_byte_path, "must not exceed timeout_ms");
         }
+        let idle_path = field(path, "stream_idle_timeout_ms");
+        let stream_idle_timeout = self.millis(
+            &idle_path,
+            raw.stream_idle_timeout_ms,
+            first_byte_timeout.min(timeout),
+        );
+        if stream_idle_timeout > timeout {
+            self.problem(idle_path, "must not exceed timeout_ms");
+        }
+        let rpm_limit = self.rate_limit(&field(path, "rpm_limit"), raw.rpm_limit);
+        let tpm_limit = self.rate_limit(&field(path, "tpm_limit"), raw.tpm_limit);
         let price = raw
             .price
             .map(|p| self.price(&field(path, "price"), p, kind));
@@ -170,8 +183,19 @@ impl Validator {
             weight: u32::try_from(weight).unwrap_or(DeploymentConfig::DEFAULT_WEIGHT),
             timeout,
             first_byte_timeout,
+            stream_idle_timeout,
+            rpm_limit,
+            tpm_limit,
             price,
         })
+    }
+
+    /// A per-minute quota: at least 1, at most what the counters hold.
+    fn rate_limit(&mut self, path: &str, value: Option<i64>) -> Option<u64> {
+        let max = i64::try_from(DeploymentConfig::MAX_RATE_LIMIT).unwrap_or(i64::MAX);
+        let value = value?;
+        let limit = self.int_in(path, Some(value), 1, max, 0);
+        u64::try_from(limit).ok().filter(|limit| *limit > 0)
     }
 
     fn price(&mut self, path: &str, raw: RawPrice, kind: ModelKind) -> Price {

@@ -91,6 +91,7 @@ impl Validator {
             allow_provider_prefix: raw
                 .allow_provider_prefix
                 .unwrap_or(defaults.allow_provider_prefix),
+            deadline: self.optional_millis("routing.deadline_ms", raw.deadline_ms),
         }
     }
 
