@@ -121,12 +121,19 @@ pub fn sse_events(
         let mut body = body;
         let mut decoder = SseDecoder::new();
         let mut silence_allowed = first_event_timeout;
+        let mut started = false;
         loop {
             let wait_until = std::cmp::min(deadline, Instant::now() + silence_allowed);
             let frame = match tokio::time::timeout_at(wait_until, body.frame()).await {
                 Err(_) => {
                     yield Err(if Instant::now() >= deadline {
                         total_timeout_error()
+                    } else if !started {
+                        GatewayError::upstream(
+                            ErrorKind::UpstreamTimeout,
+                            "The upstream accepted the call but sent nothing within the first-byte timeout.",
+                        )
+                        .with_code("upstream_timeout")
                     } else {
                         GatewayError::upstream(
                             ErrorKind::UpstreamTimeout,
@@ -145,6 +152,7 @@ pub fn sse_events(
             };
             let Ok(data) = frame.into_data() else { continue };
             silence_allowed = idle_timeout;
+            started = true;
             if let Err(error) = decoder.push(&data) {
                 yield Err(GatewayError::upstream(ErrorKind::UpstreamError, format!("Unreadable upstream stream: {error}")));
                 return;

@@ -443,3 +443,127 @@ impl Drop for TempDir {
         std::fs::remove_dir_all(&self.0).ok();
     }
 }
+
+/// The fake providers of [`start`] (same names, same mock server), for tests that build their
+/// own routing table.
+pub struct Fakes {
+    pub providers: HashMap<String, Arc<dyn Provider>>,
+    pub pricer: Arc<PriceResolver>,
+    pub client: UpstreamClient,
+}
+
+impl Fakes {
+    /// A deployment of `upstream` (a mock fault name works, e.g. `fail-500`) on the fake
+    /// `provider`, priced as the real model `priced_as` from the catalog, 10 s timeouts.
+    pub fn deployment(&self, provider: &str, upstream: &str, priced_as: &str) -> Deployment {
+        let provider = self.providers[provider].clone();
+        let price = self.pricer.resolve(
+            provider.kind().as_str(),
+            host_hint_for_base_url(provider.base_url()),
+            priced_as,
+            None,
+        );
+        assert!(price.is_some(), "the catalog prices {priced_as}");
+        Deployment::new(provider, Target::new(upstream, Duration::from_secs(10))).with_price(price)
+    }
+
+    /// An OpenAI-compatible provider at a port nothing listens on: every call is refused.
+    pub fn unreachable(&self, name: &str) -> Arc<dyn Provider> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let spec = ProviderSpec::new(
+            name,
+            ProviderKind::OpenAi,
+            format!("http://127.0.0.1:{port}/v1"),
+        )
+        .with_api_key("mock-key");
+        tollgate_providers::build_provider(spec, self.client.clone())
+    }
+}
+
+/// A gateway like [`start`]'s whose routing table `build` makes from the fake providers (for
+/// tests that need their own models, timeouts, deadlines, quotas or cooldowns).
+pub async fn start_routed(build: impl FnOnce(&Fakes) -> Router) -> Gateway {
+    let mock = MockServer::start(MockOptions::default())
+        .await
+        .expect("mock starts");
+    let base = mock.base_url();
+    let client = UpstreamClient::new(Duration::from_secs(2));
+    let specs = [
+        (
+            "fake-openai",
+            ProviderKind::OpenAi,
+            format!("{base}/openai/v1"),
+        ),
+        (
+            "fake-openrouter",
+            ProviderKind::OpenRouter,
+            format!("{base}/openrouter/api/v1"),
+        ),
+        (
+            "fake-anthropic",
+            ProviderKind::Anthropic,
+            format!("{base}/anthropic"),
+        ),
+        (
+            "fake-gemini",
+            ProviderKind::Gemini,
+            format!("{base}/gemini/v1beta"),
+        ),
+    ];
+    let providers: HashMap<String, Arc<dyn Provider>> = specs
+        .into_iter()
+        .map(|(name, kind, url)| {
+            let spec = ProviderSpec::new(name, kind, url).with_api_key("mock-key");
+            (
+                name.to_string(),
+                tollgate_providers::build_provider(spec, client.clone()),
+            )
+        })
+        .collect();
+    let fakes = Fakes {
+        providers,
+        pricer: Arc::new(PriceResolver::with_embedded_catalog()),
+        client,
+    };
+    let router = build(&fakes);
+
+    let data_dir = TempDir::new();
+    let store = tollgate_store::open(&format!("sqlite://{}/t.db", data_dir.0.display()))
+        .await
+        .expect("store opens");
+    let writer = SpendWriter::start(
+        store.clone(),
+        SpendWriterConfig {
+            flush_interval: Duration::from_millis(10),
+            ..SpendWriterConfig::default()
+        },
+    );
+    let state = AppState::new(
+        router,
+        Auth::new(tollgate_server::auth::hash_key(MASTER_KEY), store.clone()),
+        store.clone(),
+        ServerLimits {
+            max_body_bytes: MAX_BODY_BYTES,
+        },
+    )
+    .with_spend_writer(writer.clone());
+    let app_state = state.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, build_app(state)).await.ok();
+    });
+    Gateway {
+        state: app_state,
+        store,
+        writer,
+        base: format!("http://{address}"),
+        mock,
+        client: Client::builder(TokioExecutor::new()).build_http(),
+        _data_dir: data_dir,
+    }
+}
