@@ -216,3 +216,7 @@ pub fn build_guard(config: &Config) -> Result<(tollgate_guard::Guard, bool), Str
     let guard = tollgate_guard::Guard::new(settings).map_err(|error| error.to_string())?;
     Ok((guard, rewrites_output))
 }
+
+#[cfg(test)]
+#[path = "wiring_tests.rs"]
+mod tests;
