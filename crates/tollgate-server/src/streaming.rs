@@ -29,6 +29,55 @@ pub struct StreamAccount {
     provider_cost: Option<NanoUsd>,
     /// The call's limits and reservation; settled from this account however the stream ends.
     admission: Option<Admission>,
+    /// What flowed, for an upstream that never reported usage (see [`UsageEstimate`]).
+    estimate: UsageEstimate,
+}
+
+/// Usage guessed from what was streamed, used only when the upstream reported none before it
+/// ended (an OpenAI-style stream cut before its final usage chunk, a server that ignores
+/// `stream_options.include_usage`). The provider bills those tokens, so recording $0 would be
+/// wrong; about four bytes of text make a token, and a same-dialect passthrough frame carrying a
+/// delta is one token (OpenAI streams one token per chunk).
+#[derive(Debug, Default, Clone, Copy)]
+struct UsageEstimate {
+    input_tokens: u64,
+    output_bytes: u64,
+    native_deltas: u64,
+}
+
+impl UsageEstimate {
+    const BYTES_PER_TOKEN: u64 = 4;
+
+    fn observe(&mut self, event: &StreamEvent) {
+        let bytes = match event {
+            StreamEvent::TextDelta { text, .. } | StreamEvent::ReasoningDelta { text, .. } => {
+                text.len()
+            }
+            StreamEvent::ToolCallStart { name, .. } => name.len(),
+            StreamEvent::ToolCallDelta { arguments, .. } => arguments.len(),
+            StreamEvent::Native(frame) => {
+                if memchr_delta(frame) {
+                    self.native_deltas += 1;
+                }
+                0
+            }
+            _ => 0,
+        };
+        self.output_bytes += u64::try_from(bytes).unwrap_or(u64::MAX);
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        let output_tokens = self.output_bytes.div_ceil(Self::BYTES_PER_TOKEN) + self.native_deltas;
+        (output_tokens > 0).then_some(Usage {
+            input_tokens: self.input_tokens,
+            output_tokens,
+            ..Usage::default()
+        })
+    }
+}
+
+fn memchr_delta(frame: &[u8]) -> bool {
+    frame.windows(8).any(|window| window == b"\"delta\"")
 }
 
 impl StreamAccount {
@@ -45,7 +94,15 @@ impl StreamAccount {
             usage: Usage::default(),
             provider_cost: None,
             admission: Some(admission),
+            estimate: UsageEstimate::default(),
         }
+    }
+
+    /// The prompt's size as guessed from the request, billed only if the upstream never
+    /// reports usage.
+    pub fn with_estimated_input_tokens(mut self, tokens: u64) -> Self {
+        self.estimate.input_tokens = tokens;
+        self
     }
 
     /// New usage or a provider cost arrived: what the call has cost so far is what a caller
@@ -70,6 +127,16 @@ impl StreamAccount {
     }
 
     fn close(&mut self, failure: Option<&GatewayError>) {
+        if self.usage == Usage::default()
+            && self.provider_cost.is_none()
+            && let Some(estimated) = self.estimate.usage()
+        {
+            tracing::debug!(
+                ?estimated,
+                "no usage reported by the upstream; billing an estimate"
+            );
+            self.usage = estimated;
+        }
         let cost = self.cost();
         if let Some(admission) = self.admission.take() {
             admission.finish_in_background(cost.map(|c| c.usd), self.usage.total_tokens());
@@ -107,6 +174,9 @@ pub fn encode(
     let frames = async_stream::stream! {
         let mut buffer = BytesMut::with_capacity(1024);
         while let Some(event) = upstream.next().await {
+            if let Some(account) = account.as_mut() {
+                account.estimate.observe(&event);
+            }
             let event = match (scanner.as_mut(), event) {
                 (Some(scanner), StreamEvent::TextDelta { choice, text }) => {
                     let safe = scanner.push(&text);

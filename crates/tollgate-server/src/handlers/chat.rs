@@ -86,6 +86,8 @@ async fn serve(
         prices: &prices,
         size: CallSize::chat(&request, body.len()),
     };
+    // About four bytes a token; billed only for a stream whose upstream never reports usage.
+    let estimated_input_tokens = u64::try_from(body.len() / 4).unwrap_or(u64::MAX);
     let mut limit_headers = Vec::new();
     let admitted = state
         .limiter()
@@ -110,9 +112,10 @@ async fn serve(
         gateway_headers.deployment = Some(routed.deployment.clone());
         gateway_headers.attempts = Some(routed.attempts.len());
         let encoder = dialect::stream_encoder(dialect, request.include_usage, &request.model);
-        let account = record
-            .take()
-            .map(|call| StreamAccount::new(state.clone(), call, routed.price.clone(), admission));
+        let account = record.take().map(|call| {
+            StreamAccount::new(state.clone(), call, routed.price.clone(), admission)
+                .with_estimated_input_tokens(estimated_input_tokens)
+        });
         let scanner = match (state.guard(), restorer) {
             // One scanner follows one text: with several choices interleaved it would mix them.
             (Some(guardrails), Some(restorer))
