@@ -30,10 +30,7 @@ fn key(limited: bool) -> ApiKey {
         rpm_limit: limited.then_some(u32::MAX),
         tpm_limit: limited.then_some(u64::MAX / 4),
         max_parallel: limited.then_some(u32::MAX),
-        budget: limited.then_some(Budget {
-            amount: NanoUsd(i64::MAX / 4),
-            period: BudgetPeriod::Monthly,
-        }),
+        budget: limited.then_some(Budget::new(NanoUsd(i64::MAX / 4), BudgetPeriod::Monthly)),
         expires_at: None,
         revoked_at: None,
         metadata: serde_json::json!({}),

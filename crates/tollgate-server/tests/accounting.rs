@@ -237,10 +237,7 @@ async fn unknown_prices_are_flagged_never_zero_and_budgeted_keys_are_refused_the
     let budgeted = gateway
         .store
         .create_key(NewApiKey {
-            budget: Some(Budget {
-                amount: NanoUsd(1_000_000_000),
-                period: BudgetPeriod::Monthly,
-            }),
+            budget: Some(Budget::new(NanoUsd(1_000_000_000), BudgetPeriod::Monthly)),
             ..NewApiKey::named("budgeted")
         })
         .await

@@ -16,10 +16,7 @@ use tollgate_store::{Budget, BudgetPeriod, NewApiKey, NewOrganization, NewTeam, 
 use tollgate_types::NanoUsd;
 
 fn budget(amount: &str, period: BudgetPeriod) -> Option<Budget> {
-    Some(Budget {
-        amount: usd(amount),
-        period,
-    })
+    Some(Budget::new(usd(amount), period))
 }
 
 fn keyed(name: &str, budget: Option<Budget>) -> NewApiKey {

@@ -65,6 +65,14 @@ pub struct CreateArgs {
     /// none (lifetime, the default), daily, weekly or monthly.
     #[arg(long)]
     budget_period: Option<String>,
+    /// hard (never exceeded) or soft (the crossing call completes); default: the config's
+    /// `budgets.mode`.
+    #[arg(long)]
+    budget_mode: Option<String>,
+    /// Alert when settled spend reaches this percent of the budget (1-100); default: the
+    /// config's `budgets.alert_at_percent`.
+    #[arg(long)]
+    budget_alert_percent: Option<u32>,
     /// Requests per minute.
     #[arg(long)]
     rpm_limit: Option<u32>,
@@ -122,6 +130,8 @@ async fn create(args: CreateArgs) -> Result<(), String> {
         max_parallel: None,
         budget_usd: args.budget_usd,
         budget_period: args.budget_period,
+        budget_mode: args.budget_mode,
+        budget_alert_percent: args.budget_alert_percent,
         org_id: args.org_id,
         team_id: args.team_id,
         user_id: args.user_id,

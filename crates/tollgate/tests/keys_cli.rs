@@ -135,6 +135,10 @@ fn create_list_revoke_then_serve_honours_them() {
             "12.50",
             "--budget-period",
             "monthly",
+            "--budget-mode",
+            "soft",
+            "--budget-alert-percent",
+            "80",
             "--expires-at",
             "2099-01-01T00:00:00Z",
         ],
@@ -145,6 +149,8 @@ fn create_list_revoke_then_serve_honours_them() {
     assert!(revoked_secret.starts_with("tg-"));
     assert_eq!(created["models"], serde_json::json!(["mock", "other"]));
     assert_eq!(created["budget_usd"], "12.500000000");
+    assert_eq!(created["budget_mode"], "soft");
+    assert_eq!(created["budget_alert_percent"], 80);
     assert_eq!(created["spend_usd"], "0.000000000");
 
     let kept: Value =
@@ -199,6 +205,15 @@ fn bad_flags_name_the_flag_and_config_picks_the_store() {
             vec!["--budget-usd", "5", "--budget-period", "yearly"],
             "--budget-period",
         ),
+        (
+            vec!["--budget-usd", "5", "--budget-mode", "strict"],
+            "--budget-mode",
+        ),
+        (
+            vec!["--budget-usd", "5", "--budget-alert-percent", "101"],
+            "--budget-alert-percent",
+        ),
+        (vec!["--budget-mode", "soft"], "--budget-mode"),
         (vec!["--expires-at", "next tuesday"], "--expires-at"),
         (vec!["--role", "root"], "--role"),
     ] {

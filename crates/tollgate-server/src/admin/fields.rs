@@ -1,7 +1,7 @@
 //! Checks and conversions of single request fields; every error names its field.
 
 use serde_json::Value;
-use tollgate_store::{Budget, BudgetPeriod, Role, Timestamp};
+use tollgate_store::{Budget, BudgetMode, BudgetPeriod, Role, Timestamp};
 use tollgate_types::NanoUsd;
 
 use crate::admin::errors::AdminError;
@@ -69,62 +69,138 @@ pub fn budget_period(field: &str, text: &str) -> Result<BudgetPeriod, AdminError
     })
 }
 
-/// A budget from `budget_usd` and `budget_period` (lifetime when no period is given).
-pub fn budget(amount: Option<&str>, period: Option<&str>) -> Result<Option<Budget>, AdminError> {
-    match (amount, period) {
-        (None, None) => Ok(None),
-        (None, Some(_)) => Err(AdminError::field(
-            "budget_period",
-            "needs budget_usd beside it",
-        )),
-        (Some(amount), period) => Ok(Some(Budget {
-            amount: usd("budget_usd", amount)?,
-            period: period
-                .map(|period| budget_period("budget_period", period))
-                .transpose()?
-                .unwrap_or(BudgetPeriod::None),
-        })),
-    }
+pub fn budget_mode(field: &str, text: &str) -> Result<BudgetMode, AdminError> {
+    BudgetMode::parse(text.trim()).ok_or_else(|| {
+        AdminError::field(
+            field,
+            format!(
+                "unknown mode `{}` (expected hard or soft)",
+                text.chars().take(40).collect::<String>()
+            ),
+        )
+    })
 }
 
-/// A PATCH of a budget from `budget_usd` (`null` clears it) and `budget_period`, over the
-/// `current` one: a new amount keeps the current period unless one is given; a period alone
-/// changes the period of the current budget. `None`: leave the budget as it is.
-pub fn budget_update(
-    amount: Option<Option<&str>>,
+/// A budget's alert threshold: a whole percent of its amount, 1 to 100.
+pub fn alert_percent(field: &str, percent: u32) -> Result<u8, AdminError> {
+    u8::try_from(percent)
+        .ok()
+        .filter(|percent| (1..=100).contains(percent))
+        .ok_or_else(|| AdminError::field(field, "must be between 1 and 100"))
+}
+
+/// A budget from `budget_usd`, `budget_period` (lifetime when absent), `budget_mode` and
+/// `budget_alert_percent` (the gateway's defaults when absent).
+pub fn budget(
+    amount: Option<&str>,
     period: Option<&str>,
+    mode: Option<&str>,
+    alert: Option<u32>,
+) -> Result<Option<Budget>, AdminError> {
+    let Some(amount) = amount else {
+        let stray = [
+            ("budget_period", period.is_some()),
+            ("budget_mode", mode.is_some()),
+            ("budget_alert_percent", alert.is_some()),
+        ];
+        return match stray.into_iter().find(|(_, given)| *given) {
+            Some((field, _)) => Err(AdminError::field(field, "needs budget_usd beside it")),
+            None => Ok(None),
+        };
+    };
+    Ok(Some(Budget {
+        amount: usd("budget_usd", amount)?,
+        period: period
+            .map(|period| budget_period("budget_period", period))
+            .transpose()?
+            .unwrap_or(BudgetPeriod::None),
+        mode: mode
+            .map(|mode| budget_mode("budget_mode", mode))
+            .transpose()?,
+        alert_at_percent: alert
+            .map(|percent| alert_percent("budget_alert_percent", percent))
+            .transpose()?,
+    }))
+}
+
+/// What a PATCH body says about a budget: `None` keeps a field, `Some(None)` clears a nullable
+/// one (the amount removes the budget; the mode and alert go back to the gateway's defaults).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BudgetPatch<'a> {
+    pub amount: Option<Option<&'a str>>,
+    pub period: Option<&'a str>,
+    pub mode: Option<Option<&'a str>>,
+    pub alert: Option<Option<u32>>,
+}
+
+/// A PATCH of a budget over the `current` one: a new amount keeps the current period, mode and
+/// alert unless they are given; a period, mode or alert alone changes the current budget.
+/// `None`: leave the budget as it is.
+pub fn budget_update(
+    patch: BudgetPatch<'_>,
     current: Option<Budget>,
 ) -> Result<Option<Option<Budget>>, AdminError> {
-    match (amount, period) {
-        (None, None) => Ok(None),
-        (Some(None), Some(_)) => Err(AdminError::field(
-            "budget_period",
-            "cannot be set while budget_usd is cleared",
-        )),
-        (Some(None), None) => Ok(Some(None)),
-        (Some(Some(amount)), period) => {
-            let period = match period {
-                Some(period) => budget_period("budget_period", period)?,
-                None => current.map_or(BudgetPeriod::None, |budget| budget.period),
+    let sets = [
+        ("budget_period", patch.period.is_some()),
+        ("budget_mode", matches!(patch.mode, Some(Some(_)))),
+        ("budget_alert_percent", matches!(patch.alert, Some(Some(_)))),
+    ];
+    let first_set = sets
+        .into_iter()
+        .find(|(_, set)| *set)
+        .map(|(field, _)| field);
+    let base = match (patch.amount, current) {
+        (Some(None), _) => {
+            return match first_set {
+                Some(field) => Err(AdminError::field(
+                    field,
+                    "cannot be set while budget_usd is cleared",
+                )),
+                None => Ok(Some(None)),
             };
-            Ok(Some(Some(Budget {
-                amount: usd("budget_usd", amount)?,
-                period,
-            })))
         }
-        (None, Some(period)) => {
-            let Some(existing) = current else {
-                return Err(AdminError::field(
-                    "budget_period",
+        (Some(Some(amount)), current) => Budget {
+            amount: usd("budget_usd", amount)?,
+            ..current.unwrap_or(Budget::new(NanoUsd::ZERO, BudgetPeriod::None))
+        },
+        (None, Some(current)) => current,
+        (None, None) => {
+            return match first_set {
+                Some(field) => Err(AdminError::field(
+                    field,
                     "there is no budget to change; set budget_usd beside it",
-                ));
+                )),
+                // Clearing the mode or alert of no budget changes nothing.
+                None => Ok(None),
             };
-            Ok(Some(Some(Budget {
-                amount: existing.amount,
-                period: budget_period("budget_period", period)?,
-            })))
         }
+    };
+    if patch.amount.is_none()
+        && patch.period.is_none()
+        && patch.mode.is_none()
+        && patch.alert.is_none()
+    {
+        return Ok(None);
     }
+    Ok(Some(Some(Budget {
+        amount: base.amount,
+        period: match patch.period {
+            Some(period) => budget_period("budget_period", period)?,
+            None => base.period,
+        },
+        mode: match patch.mode {
+            Some(mode) => mode
+                .map(|mode| budget_mode("budget_mode", mode))
+                .transpose()?,
+            None => base.mode,
+        },
+        alert_at_percent: match patch.alert {
+            Some(alert) => alert
+                .map(|percent| alert_percent("budget_alert_percent", percent))
+                .transpose()?,
+            None => base.alert_at_percent,
+        },
+    })))
 }
 
 /// A PATCH of a limit: `null` clears it, a value must be at least 1.
@@ -293,64 +369,168 @@ mod tests {
 
     #[test]
     fn budget_needs_an_amount_and_defaults_to_lifetime() {
-        assert_eq!(budget(None, None).unwrap(), None);
+        assert_eq!(budget(None, None, None, None).unwrap(), None);
+        let five = budget(Some("5"), None, None, None).unwrap().unwrap();
         assert_eq!(
-            budget(Some("5"), None).unwrap().unwrap().period,
-            BudgetPeriod::None
+            five,
+            Budget::new(NanoUsd(5_000_000_000), BudgetPeriod::None)
         );
         assert_eq!(
-            budget(Some("5"), Some("monthly")).unwrap().unwrap().period,
+            budget(Some("5"), Some("monthly"), None, None)
+                .unwrap()
+                .unwrap()
+                .period,
             BudgetPeriod::Monthly
         );
         assert_eq!(
-            budget(Some("5"), Some("yearly"))
-                .unwrap_err()
-                .param
-                .as_deref(),
+            budget(Some("5"), None, Some("soft"), Some(80)).unwrap(),
+            Some(Budget {
+                mode: Some(BudgetMode::Soft),
+                alert_at_percent: Some(80),
+                ..five
+            })
+        );
+        let param = |result: Result<Option<Budget>, AdminError>| result.unwrap_err().param;
+        assert_eq!(
+            param(budget(Some("5"), Some("yearly"), None, None)).as_deref(),
             Some("budget_period")
         );
         assert_eq!(
-            budget(None, Some("daily")).unwrap_err().param.as_deref(),
+            param(budget(None, Some("daily"), None, None)).as_deref(),
             Some("budget_period")
         );
+        for (mode, alert, field) in [
+            (Some("loose"), None, "budget_mode"),
+            (None, Some(0), "budget_alert_percent"),
+            (None, Some(101), "budget_alert_percent"),
+            (None, Some(u32::MAX), "budget_alert_percent"),
+        ] {
+            assert_eq!(
+                param(budget(Some("5"), None, mode, alert)).as_deref(),
+                Some(field)
+            );
+            // Without an amount, the stray field is named first.
+            assert_eq!(
+                param(budget(None, None, mode, alert)).as_deref(),
+                Some(field)
+            );
+        }
     }
 
     #[test]
     fn budget_updates_keep_or_change_the_period() {
-        let monthly = Budget {
-            amount: NanoUsd(5),
-            period: BudgetPeriod::Monthly,
+        let monthly = Budget::new(NanoUsd(5), BudgetPeriod::Monthly);
+        let patch = |amount, period| BudgetPatch {
+            amount,
+            period,
+            ..BudgetPatch::default()
         };
-        assert_eq!(budget_update(None, None, Some(monthly)).unwrap(), None);
         assert_eq!(
-            budget_update(Some(None), None, Some(monthly)).unwrap(),
+            budget_update(patch(None, None), Some(monthly)).unwrap(),
+            None
+        );
+        assert_eq!(
+            budget_update(patch(Some(None), None), Some(monthly)).unwrap(),
             Some(None)
         );
         assert_eq!(
-            budget_update(Some(Some("2")), None, Some(monthly)).unwrap(),
-            Some(Some(Budget {
-                amount: NanoUsd(2_000_000_000),
-                period: BudgetPeriod::Monthly
-            }))
+            budget_update(patch(Some(Some("2")), None), Some(monthly)).unwrap(),
+            Some(Some(Budget::new(
+                NanoUsd(2_000_000_000),
+                BudgetPeriod::Monthly
+            )))
         );
         assert_eq!(
-            budget_update(None, Some("daily"), Some(monthly)).unwrap(),
-            Some(Some(Budget {
-                amount: NanoUsd(5),
-                period: BudgetPeriod::Daily
-            }))
+            budget_update(patch(None, Some("daily")), Some(monthly)).unwrap(),
+            Some(Some(Budget::new(NanoUsd(5), BudgetPeriod::Daily)))
         );
         for (amount, period, current) in [
             (None, Some("daily"), None),
             (Some(None), Some("daily"), Some(monthly)),
             (Some(Some("1")), Some("yearly"), None),
         ] {
-            let error = budget_update(amount, period, current).unwrap_err();
+            let error = budget_update(patch(amount, period), current).unwrap_err();
             assert_eq!(error.param.as_deref(), Some("budget_period"));
         }
-        let error = budget_update(Some(Some("-1")), None, None).unwrap_err();
+        let error = budget_update(patch(Some(Some("-1")), None), None).unwrap_err();
         assert_eq!(error.param.as_deref(), Some("budget_usd"));
         assert!(error.message.contains("negative"), "{error}");
+    }
+
+    #[test]
+    fn budget_updates_set_keep_and_clear_mode_and_alert() {
+        let soft = Budget {
+            mode: Some(BudgetMode::Soft),
+            alert_at_percent: Some(90),
+            ..Budget::new(NanoUsd(5), BudgetPeriod::Monthly)
+        };
+        let set = BudgetPatch {
+            mode: Some(Some("soft")),
+            alert: Some(Some(90)),
+            ..BudgetPatch::default()
+        };
+        assert_eq!(
+            budget_update(set, Some(Budget::new(NanoUsd(5), BudgetPeriod::Monthly))).unwrap(),
+            Some(Some(soft))
+        );
+        // A new amount keeps them; null puts them back to the gateway's defaults.
+        let amount = BudgetPatch {
+            amount: Some(Some("0.000000007")),
+            ..BudgetPatch::default()
+        };
+        assert_eq!(
+            budget_update(amount, Some(soft)).unwrap(),
+            Some(Some(Budget {
+                amount: NanoUsd(7),
+                ..soft
+            }))
+        );
+        let clear = BudgetPatch {
+            mode: Some(None),
+            alert: Some(None),
+            ..BudgetPatch::default()
+        };
+        assert_eq!(
+            budget_update(clear, Some(soft)).unwrap(),
+            Some(Some(Budget::new(NanoUsd(5), BudgetPeriod::Monthly)))
+        );
+        assert_eq!(budget_update(clear, None).unwrap(), None);
+        let cleared = BudgetPatch {
+            amount: Some(None),
+            ..clear
+        };
+        assert_eq!(budget_update(cleared, Some(soft)).unwrap(), Some(None));
+        for (patch, current, field) in [
+            (set, None, "budget_mode"),
+            (
+                BudgetPatch {
+                    amount: Some(None),
+                    alert: Some(Some(5)),
+                    ..BudgetPatch::default()
+                },
+                Some(soft),
+                "budget_alert_percent",
+            ),
+            (
+                BudgetPatch {
+                    mode: Some(Some("HARDER")),
+                    ..BudgetPatch::default()
+                },
+                Some(soft),
+                "budget_mode",
+            ),
+            (
+                BudgetPatch {
+                    alert: Some(Some(0)),
+                    ..BudgetPatch::default()
+                },
+                Some(soft),
+                "budget_alert_percent",
+            ),
+        ] {
+            let error = budget_update(patch, current).unwrap_err();
+            assert_eq!(error.param.as_deref(), Some(field), "{patch:?}");
+        }
     }
 
     #[test]

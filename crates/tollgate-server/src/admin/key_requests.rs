@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
-use tollgate_store::{ApiKey, ApiKeyUpdate, Budget, NewApiKey, Role, Timestamp};
+use tollgate_store::{ApiKey, ApiKeyUpdate, NewApiKey, Role, Timestamp};
 use utoipa::ToSchema;
 
 use crate::admin::errors::AdminError;
@@ -34,6 +34,15 @@ pub struct CreateKeyRequest {
     /// How often the budget resets; `none` (the default) is a lifetime budget.
     #[schema(value_type = Option<crate::admin::views::BudgetPeriodValue>)]
     pub budget_period: Option<String>,
+    /// `hard` (reserve the worst case, refuse a call that might not fit) or `soft` (the call
+    /// that crosses the budget completes, later ones are refused); the gateway's default
+    /// (config `budgets.mode`) when absent.
+    #[schema(value_type = Option<crate::admin::views::BudgetModeValue>)]
+    pub budget_mode: Option<String>,
+    /// Percent of the budget (1 to 100) at which settled spend raises an alert, once per period;
+    /// the gateway's default (config `budgets.alert_at_percent`) when absent.
+    #[schema(minimum = 1, maximum = 100, example = 80)]
+    pub budget_alert_percent: Option<u32>,
     /// Defaults to the caller's organization (or that of the team or user named).
     pub org_id: Option<String>,
     /// Defaults to the caller's team for a `team_admin`.
@@ -70,7 +79,12 @@ impl CreateKeyRequest {
             rpm_limit: fields::positive("rpm_limit", self.rpm_limit)?,
             tpm_limit: fields::positive("tpm_limit", self.tpm_limit)?,
             max_parallel: fields::positive("max_parallel", self.max_parallel)?,
-            budget: fields::budget(self.budget_usd.as_deref(), self.budget_period.as_deref())?,
+            budget: fields::budget(
+                self.budget_usd.as_deref(),
+                self.budget_period.as_deref(),
+                self.budget_mode.as_deref(),
+                self.budget_alert_percent,
+            )?,
             expires_at: self
                 .expires_at
                 .as_ref()
@@ -109,6 +123,14 @@ pub struct UpdateKeyRequest {
     /// Changes the period of the key's budget (or of the one set beside it).
     #[schema(value_type = Option<crate::admin::views::BudgetPeriodValue>)]
     pub budget_period: Option<String>,
+    /// `hard` or `soft`; `null` goes back to the gateway's default.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<crate::admin::views::BudgetModeValue>, nullable)]
+    pub budget_mode: Option<Option<String>>,
+    /// 1 to 100; `null` goes back to the gateway's default.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u32>, nullable, minimum = 1, maximum = 100, example = 90)]
+    pub budget_alert_percent: Option<Option<u32>>,
     /// RFC 3339 or unix seconds, in the future; `null` removes the expiry.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, nullable)]
@@ -120,41 +142,15 @@ pub struct UpdateKeyRequest {
 
 impl UpdateKeyRequest {
     pub fn into_update(self, current: &ApiKey, now: Timestamp) -> Result<ApiKeyUpdate, AdminError> {
-        let budget = match (self.budget_usd, self.budget_period) {
-            (None, None) => None,
-            (Some(None), Some(_)) => {
-                return Err(AdminError::field(
-                    "budget_period",
-                    "cannot be set while budget_usd is cleared",
-                ));
-            }
-            (Some(None), None) => Some(None),
-            (Some(Some(amount)), period) => {
-                let period = match period {
-                    Some(period) => fields::budget_period("budget_period", &period)?,
-                    None => current
-                        .budget
-                        .map(|budget| budget.period)
-                        .unwrap_or(tollgate_store::BudgetPeriod::None),
-                };
-                Some(Some(Budget {
-                    amount: fields::usd("budget_usd", &amount)?,
-                    period,
-                }))
-            }
-            (None, Some(period)) => {
-                let Some(existing) = current.budget else {
-                    return Err(AdminError::field(
-                        "budget_period",
-                        "the key has no budget; set budget_usd beside it",
-                    ));
-                };
-                Some(Some(Budget {
-                    amount: existing.amount,
-                    period: fields::budget_period("budget_period", &period)?,
-                }))
-            }
-        };
+        let budget = fields::budget_update(
+            fields::BudgetPatch {
+                amount: self.budget_usd.as_ref().map(Option::as_deref),
+                period: self.budget_period.as_deref(),
+                mode: self.budget_mode.as_ref().map(Option::as_deref),
+                alert: self.budget_alert_percent,
+            },
+            current.budget,
+        )?;
         Ok(ApiKeyUpdate {
             name: self
                 .name

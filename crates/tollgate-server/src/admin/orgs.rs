@@ -32,6 +32,15 @@ pub struct CreateOrgRequest {
     /// How often the budget resets; `none` (the default) is a lifetime budget.
     #[schema(value_type = Option<crate::admin::views::BudgetPeriodValue>)]
     pub budget_period: Option<String>,
+    /// `hard` (reserve the worst case, refuse a call that might not fit) or `soft` (the call
+    /// that crosses the budget completes, later ones are refused); the gateway's default
+    /// (config `budgets.mode`) when absent.
+    #[schema(value_type = Option<crate::admin::views::BudgetModeValue>)]
+    pub budget_mode: Option<String>,
+    /// Percent of the budget (1 to 100) at which settled spend raises an alert, once per period;
+    /// the gateway's default (config `budgets.alert_at_percent`) when absent.
+    #[schema(minimum = 1, maximum = 100, example = 80)]
+    pub budget_alert_percent: Option<u32>,
     /// Pay calls from prepaid credits (and refuse them when the balance runs out). Recording
     /// credits turns it on.
     pub credits_enabled: Option<bool>,
@@ -50,6 +59,14 @@ pub struct UpdateOrgRequest {
     /// Changes the period of the budget (or of the one set beside it).
     #[schema(value_type = Option<crate::admin::views::BudgetPeriodValue>)]
     pub budget_period: Option<String>,
+    /// `hard` or `soft`; `null` goes back to the gateway's default.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<crate::admin::views::BudgetModeValue>, nullable)]
+    pub budget_mode: Option<Option<String>>,
+    /// 1 to 100; `null` goes back to the gateway's default.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u32>, nullable, minimum = 1, maximum = 100, example = 90)]
+    pub budget_alert_percent: Option<Option<u32>>,
     pub credits_enabled: Option<bool>,
 }
 
@@ -79,6 +96,8 @@ pub async fn create(
         budget: fields::budget(
             request.budget_usd.as_deref(),
             request.budget_period.as_deref(),
+            request.budget_mode.as_deref(),
+            request.budget_alert_percent,
         )?,
         credits_enabled: request.credits_enabled.unwrap_or(false),
     };
@@ -174,8 +193,12 @@ pub async fn update(
         name: fields::optional_text("name", request.name)?,
         tier: fields::optional_text("tier", request.tier)?,
         budget: fields::budget_update(
-            request.budget_usd.as_ref().map(Option::as_deref),
-            request.budget_period.as_deref(),
+            fields::BudgetPatch {
+                amount: request.budget_usd.as_ref().map(Option::as_deref),
+                period: request.budget_period.as_deref(),
+                mode: request.budget_mode.as_ref().map(Option::as_deref),
+                alert: request.budget_alert_percent,
+            },
             current.budget,
         )?,
         credits_enabled: request.credits_enabled,

@@ -32,6 +32,15 @@ pub struct CreateTeamRequest {
     /// How often the budget resets; `none` (the default) is a lifetime budget.
     #[schema(value_type = Option<crate::admin::views::BudgetPeriodValue>)]
     pub budget_period: Option<String>,
+    /// `hard` (reserve the worst case, refuse a call that might not fit) or `soft` (the call
+    /// that crosses the budget completes, later ones are refused); the gateway's default
+    /// (config `budgets.mode`) when absent.
+    #[schema(value_type = Option<crate::admin::views::BudgetModeValue>)]
+    pub budget_mode: Option<String>,
+    /// Percent of the budget (1 to 100) at which settled spend raises an alert, once per period;
+    /// the gateway's default (config `budgets.alert_at_percent`) when absent.
+    #[schema(minimum = 1, maximum = 100, example = 80)]
+    pub budget_alert_percent: Option<u32>,
     /// Requests per minute, all the team's keys together.
     pub rpm_limit: Option<u32>,
     /// Tokens per minute, all the team's keys together.
@@ -52,6 +61,14 @@ pub struct UpdateTeamRequest {
     /// Changes the period of the budget (or of the one set beside it).
     #[schema(value_type = Option<crate::admin::views::BudgetPeriodValue>)]
     pub budget_period: Option<String>,
+    /// `hard` or `soft`; `null` goes back to the gateway's default.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<crate::admin::views::BudgetModeValue>, nullable)]
+    pub budget_mode: Option<Option<String>>,
+    /// 1 to 100; `null` goes back to the gateway's default.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u32>, nullable, minimum = 1, maximum = 100, example = 90)]
+    pub budget_alert_percent: Option<Option<u32>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<u32>, nullable)]
     pub rpm_limit: Option<Option<u32>>,
@@ -108,6 +125,8 @@ pub async fn create(
         budget: fields::budget(
             request.budget_usd.as_deref(),
             request.budget_period.as_deref(),
+            request.budget_mode.as_deref(),
+            request.budget_alert_percent,
         )?,
         rpm_limit: fields::positive("rpm_limit", request.rpm_limit)?,
         tpm_limit: fields::positive("tpm_limit", request.tpm_limit)?,
@@ -225,8 +244,12 @@ pub async fn update(
     let update = TeamUpdate {
         name: fields::optional_text("name", request.name)?,
         budget: fields::budget_update(
-            request.budget_usd.as_ref().map(Option::as_deref),
-            request.budget_period.as_deref(),
+            fields::BudgetPatch {
+                amount: request.budget_usd.as_ref().map(Option::as_deref),
+                period: request.budget_period.as_deref(),
+                mode: request.budget_mode.as_ref().map(Option::as_deref),
+                alert: request.budget_alert_percent,
+            },
             current.budget,
         )?,
         rpm_limit: fields::positive_update("rpm_limit", request.rpm_limit)?,

@@ -38,6 +38,17 @@ pub enum BudgetPeriodValue {
 #[derive(ToSchema)]
 #[schema(rename_all = "snake_case")]
 #[allow(dead_code)]
+pub enum BudgetModeValue {
+    /// Reserve each call's worst case and refuse a call that might not fit: never exceeded.
+    Hard,
+    /// Admit while settled spend is below the budget: the crossing call completes, later ones
+    /// are refused.
+    Soft,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
 pub enum KeyStatusValue {
     Active,
     Revoked,
@@ -55,6 +66,13 @@ pub struct OrgView {
     pub budget_usd: Option<String>,
     #[schema(value_type = Option<BudgetPeriodValue>)]
     pub budget_period: Option<&'static str>,
+    /// The budget's own mode; `null` follows the gateway's default (config `budgets.mode`).
+    #[schema(value_type = Option<BudgetModeValue>)]
+    pub budget_mode: Option<&'static str>,
+    /// The budget's own alert threshold, a percent of its amount; `null` follows the gateway's
+    /// default (config `budgets.alert_at_percent`).
+    #[schema(example = 80)]
+    pub budget_alert_percent: Option<u8>,
     /// Calls are paid from the organization's prepaid credits (see `/credits`).
     pub credits_enabled: bool,
     #[schema(example = "2026-01-31T12:00:00.000Z")]
@@ -69,6 +87,8 @@ impl From<&Organization> for OrgView {
             tier: org.tier.clone(),
             budget_usd: budget_usd(org.budget),
             budget_period: budget_period(org.budget),
+            budget_mode: budget_mode(org.budget),
+            budget_alert_percent: org.budget.and_then(|budget| budget.alert_at_percent),
             credits_enabled: org.credits_enabled,
             created_at: time::format(org.created_at),
         }
@@ -85,6 +105,13 @@ pub struct TeamView {
     pub budget_usd: Option<String>,
     #[schema(value_type = Option<BudgetPeriodValue>)]
     pub budget_period: Option<&'static str>,
+    /// The budget's own mode; `null` follows the gateway's default (config `budgets.mode`).
+    #[schema(value_type = Option<BudgetModeValue>)]
+    pub budget_mode: Option<&'static str>,
+    /// The budget's own alert threshold, a percent of its amount; `null` follows the gateway's
+    /// default (config `budgets.alert_at_percent`).
+    #[schema(example = 80)]
+    pub budget_alert_percent: Option<u8>,
     /// Requests per minute, all the team's keys together.
     pub rpm_limit: Option<u32>,
     /// Tokens per minute, all the team's keys together.
@@ -102,6 +129,8 @@ impl From<&Team> for TeamView {
             name: team.name.clone(),
             budget_usd: budget_usd(team.budget),
             budget_period: budget_period(team.budget),
+            budget_mode: budget_mode(team.budget),
+            budget_alert_percent: team.budget.and_then(|budget| budget.alert_at_percent),
             rpm_limit: team.rpm_limit,
             tpm_limit: team.tpm_limit,
             max_parallel: team.max_parallel,
@@ -124,6 +153,13 @@ pub struct UserView {
     pub budget_usd: Option<String>,
     #[schema(value_type = Option<BudgetPeriodValue>)]
     pub budget_period: Option<&'static str>,
+    /// The budget's own mode; `null` follows the gateway's default (config `budgets.mode`).
+    #[schema(value_type = Option<BudgetModeValue>)]
+    pub budget_mode: Option<&'static str>,
+    /// The budget's own alert threshold, a percent of its amount; `null` follows the gateway's
+    /// default (config `budgets.alert_at_percent`).
+    #[schema(example = 80)]
+    pub budget_alert_percent: Option<u8>,
     pub created_at: String,
 }
 
@@ -138,6 +174,8 @@ impl From<&User> for UserView {
             role: user.role.as_str(),
             budget_usd: budget_usd(user.budget),
             budget_period: budget_period(user.budget),
+            budget_mode: budget_mode(user.budget),
+            budget_alert_percent: user.budget.and_then(|budget| budget.alert_at_percent),
             created_at: time::format(user.created_at),
         }
     }
@@ -165,6 +203,13 @@ pub struct KeyView {
     pub budget_usd: Option<String>,
     #[schema(value_type = Option<BudgetPeriodValue>)]
     pub budget_period: Option<&'static str>,
+    /// The budget's own mode; `null` follows the gateway's default (config `budgets.mode`).
+    #[schema(value_type = Option<BudgetModeValue>)]
+    pub budget_mode: Option<&'static str>,
+    /// The budget's own alert threshold, a percent of its amount; `null` follows the gateway's
+    /// default (config `budgets.alert_at_percent`).
+    #[schema(example = 80)]
+    pub budget_alert_percent: Option<u8>,
     pub expires_at: Option<String>,
     pub revoked_at: Option<String>,
     /// Whether the key may be used now.
@@ -202,6 +247,8 @@ impl From<&ApiKey> for KeyView {
             max_parallel: key.max_parallel,
             budget_usd: budget_usd(key.budget),
             budget_period: budget_period(key.budget),
+            budget_mode: budget_mode(key.budget),
+            budget_alert_percent: key.budget.and_then(|budget| budget.alert_at_percent),
             expires_at: key.expires_at.map(time::format),
             revoked_at: key.revoked_at.map(time::format),
             status,
@@ -355,4 +402,10 @@ fn budget_usd(budget: Option<Budget>) -> Option<String> {
 
 fn budget_period(budget: Option<Budget>) -> Option<&'static str> {
     budget.map(|budget| budget.period.as_str())
+}
+
+fn budget_mode(budget: Option<Budget>) -> Option<&'static str> {
+    budget
+        .and_then(|budget| budget.mode)
+        .map(|mode| mode.as_str())
 }

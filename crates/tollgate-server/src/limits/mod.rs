@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use tokio_util::task::TaskTracker;
 use tollgate_limits::{
     BudgetSpec, Clock, Counters, InProcessCounters, InProcessRateLimiter, ParallelLimit,
-    ParallelLimiter, ParallelPermit, Period, RateCheck, RateError, RateGrant, RateLimiter,
+    ParallelLimiter, ParallelPermit, RateCheck, RateError, RateGrant, RateLimiter,
     ReservationGuard, ReserveError, ReserveRequest, Scope, ScopeReport, SettleOutcome, SystemClock,
 };
 use tollgate_pricing::ModelPrice;
@@ -264,7 +264,13 @@ impl Limiter {
                 org: key.and_then(|k| k.org_id.clone()),
                 id: end_user.to_string(),
             };
-            chain.budgets.push(self.spec(scope, amount, period));
+            let limit = BudgetLimit {
+                amount,
+                period,
+                mode: None,
+                alert_at_percent: None,
+            };
+            chain.budgets.push(self.spec(scope, limit));
         }
         // Credits come last: a refusal names a budget before the balance when both ran out.
         if let Some(credits) = chain.credits.take() {
@@ -274,17 +280,20 @@ impl Limiter {
     }
 
     fn budget_spec_maker(&self) -> impl Fn(Scope, BudgetLimit) -> BudgetSpec + '_ {
-        move |scope, limit| self.spec(scope, limit.amount, limit.period)
+        move |scope, limit| self.spec(scope, limit)
     }
 
-    fn spec(&self, scope: Scope, amount: NanoUsd, period: Period) -> BudgetSpec {
+    /// The counters' spec of a budget: its own mode and alert threshold where it has them, the
+    /// gateway's defaults otherwise.
+    fn spec(&self, scope: Scope, limit: BudgetLimit) -> BudgetSpec {
         let settings = &self.inner.settings;
-        let mut spec = match settings.mode {
+        let (amount, period) = (limit.amount, limit.period);
+        let mut spec = match limit.mode.unwrap_or(settings.mode) {
             tollgate_limits::BudgetMode::Hard => BudgetSpec::hard(scope, amount, period),
             tollgate_limits::BudgetMode::Soft => BudgetSpec::soft(scope, amount, period),
         }
         .with_offset(settings.offset);
-        if let Some(percent) = settings.alert_at_percent {
+        if let Some(percent) = limit.alert_at_percent.or(settings.alert_at_percent) {
             spec = spec.with_alert_at_percent(percent);
         }
         spec

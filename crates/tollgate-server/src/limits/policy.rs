@@ -8,17 +8,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tollgate_limits::Period;
+use tollgate_limits::{BudgetMode, Period};
 use tollgate_store::{ApiKey, Budget, DynStore, StoreError};
 use tollgate_types::NanoUsd;
 
 const POLICY_CACHE_TTL: Duration = Duration::from_secs(30);
 
-/// A budget as the counters need it.
+/// A budget as the counters need it. `mode` and `alert_at_percent` are the budget's own;
+/// `None` follows the gateway's defaults ([`crate::limits::LimitSettings`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BudgetLimit {
     pub amount: NanoUsd,
     pub period: Period,
+    pub mode: Option<BudgetMode>,
+    pub alert_at_percent: Option<u8>,
 }
 
 impl From<Budget> for BudgetLimit {
@@ -26,6 +29,11 @@ impl From<Budget> for BudgetLimit {
         BudgetLimit {
             amount: budget.amount,
             period: Period::parse(budget.period.as_str()).unwrap_or(Period::None),
+            mode: budget.mode.map(|mode| match mode {
+                tollgate_store::BudgetMode::Hard => BudgetMode::Hard,
+                tollgate_store::BudgetMode::Soft => BudgetMode::Soft,
+            }),
+            alert_at_percent: budget.alert_at_percent,
         }
     }
 }

@@ -75,6 +75,50 @@ pub struct Budget {
     #[serde(rename = "amount_usd", serialize_with = "usd::serialize")]
     pub amount: NanoUsd,
     pub period: BudgetPeriod,
+    /// This budget's own mode; `None` follows the gateway's default (config `budgets.mode`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<BudgetMode>,
+    /// Percent of the amount (1..=100) at which settled spend raises this budget's alert; `None`
+    /// follows the gateway's default (config `budgets.alert_at_percent`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_at_percent: Option<u8>,
+}
+
+impl Budget {
+    /// A budget in the gateway's default mode and alert threshold.
+    pub fn new(amount: NanoUsd, period: BudgetPeriod) -> Budget {
+        Budget {
+            amount,
+            period,
+            mode: None,
+            alert_at_percent: None,
+        }
+    }
+}
+
+/// How a budget treats the call that might cross it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetMode {
+    /// Reserve the worst case and refuse a call that might not fit.
+    Hard,
+    /// The call that crosses the budget completes; later ones are refused.
+    Soft,
+}
+
+impl BudgetMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BudgetMode::Hard => "hard",
+            BudgetMode::Soft => "soft",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<BudgetMode> {
+        [BudgetMode::Hard, BudgetMode::Soft]
+            .into_iter()
+            .find(|mode| mode.as_str() == text)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -11,8 +11,8 @@ pub(crate) mod usd;
 
 pub use credits::{CreditEntry, CreditKind, CreditTotals, NewCreditEntry};
 pub use key::{
-    ApiKey, ApiKeyUpdate, Budget, BudgetPeriod, CreatedKey, KeyFilter, KeyLookup, KeyStatus,
-    NewApiKey,
+    ApiKey, ApiKeyUpdate, Budget, BudgetMode, BudgetPeriod, CreatedKey, KeyFilter, KeyLookup,
+    KeyStatus, NewApiKey,
 };
 pub use page::{Page, PageRequest};
 pub use role::Role;

@@ -4,7 +4,7 @@ use tollgate_types::NanoUsd;
 
 use crate::StoreError;
 use crate::driver::{Arg, Sql};
-use crate::model::{Budget, Page, PageRequest};
+use crate::model::{Budget, BudgetMode, Page, PageRequest};
 
 /// Appends the keyset condition and order for a page in id order. Asks for one row more than
 /// the page holds, so `into_page` can tell whether another page follows.
@@ -70,6 +70,8 @@ impl Update {
         check_budget(budget.as_ref())?;
         self.set("budget_nanos", budget.map(|budget| budget.amount.0));
         self.set("budget_period", budget.map(|budget| budget.period.as_str()));
+        self.set("budget_mode", budget_mode(budget));
+        self.set("budget_alert_percent", budget_alert_percent(budget));
         Ok(())
     }
 
@@ -104,5 +106,27 @@ pub(crate) fn check_budget(budget: Option<&Budget>) -> Result<(), StoreError> {
     if budget.is_some_and(|budget| budget.amount < NanoUsd::ZERO) {
         return Err(StoreError::Invalid("budget must not be negative".into()));
     }
+    if budget
+        .and_then(|budget| budget.alert_at_percent)
+        .is_some_and(|percent| !(1..=100).contains(&percent))
+    {
+        return Err(StoreError::Invalid(
+            "budget alert percent must be between 1 and 100".into(),
+        ));
+    }
     Ok(())
+}
+
+/// The `budget_mode` column of a budget (`NULL`: the gateway's default).
+pub(crate) fn budget_mode(budget: Option<Budget>) -> Option<&'static str> {
+    budget
+        .and_then(|budget| budget.mode)
+        .map(BudgetMode::as_str)
+}
+
+/// The `budget_alert_percent` column of a budget (`NULL`: the gateway's default).
+pub(crate) fn budget_alert_percent(budget: Option<Budget>) -> Option<i64> {
+    budget
+        .and_then(|budget| budget.alert_at_percent)
+        .map(i64::from)
 }

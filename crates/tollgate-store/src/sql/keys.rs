@@ -12,7 +12,8 @@ use crate::model::{
 };
 use crate::secret::{generate_key_secret, hash_key, visible_prefix};
 use crate::sql::build::{
-    Update, check_budget, filter_eq, into_page, paginate_by_id, required, to_i64,
+    Update, budget_alert_percent, budget_mode, check_budget, filter_eq, into_page, paginate_by_id,
+    required, to_i64,
 };
 use crate::sql::rows::{self, KEY_COLUMNS};
 use crate::time::Timestamp;
@@ -53,9 +54,10 @@ pub(crate) async fn create<D: Driver>(db: &D, new: NewApiKey) -> Result<CreatedK
     };
     let sql = Sql::new(
         "INSERT INTO api_keys (id, name, key_hash, prefix, org_id, team_id, user_id, role, \
-         models, rpm_limit, tpm_limit, max_parallel, budget_nanos, budget_period, expires_at, \
-         metadata, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         models, rpm_limit, tpm_limit, max_parallel, budget_nanos, budget_period, budget_mode, \
+         budget_alert_percent, expires_at, metadata, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+         $19, $20)",
     )
     .bind(key.id.as_str())
     .bind(key.name.as_str())
@@ -71,6 +73,8 @@ pub(crate) async fn create<D: Driver>(db: &D, new: NewApiKey) -> Result<CreatedK
     .bind(key.max_parallel.map(i64::from))
     .bind(key.budget.map(|budget| budget.amount.0))
     .bind(key.budget.map(|budget| budget.period.as_str()))
+    .bind(budget_mode(key.budget))
+    .bind(budget_alert_percent(key.budget))
     .bind(key.expires_at.map(Timestamp::millis))
     .bind(key.metadata.to_string())
     .bind(now.millis())

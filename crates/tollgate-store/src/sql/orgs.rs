@@ -4,7 +4,9 @@ use crate::StoreError;
 use crate::driver::{Driver, Sql};
 use crate::ids;
 use crate::model::{NewOrganization, Organization, OrganizationUpdate, Page, PageRequest};
-use crate::sql::build::{Update, check_budget, into_page, paginate_by_id, required};
+use crate::sql::build::{
+    Update, budget_alert_percent, budget_mode, check_budget, into_page, paginate_by_id, required,
+};
 use crate::sql::rows::{self, ORG_COLUMNS};
 use crate::time::Timestamp;
 
@@ -29,14 +31,17 @@ pub(crate) async fn create<D: Driver>(
     };
     let sql = Sql::new(
         "INSERT INTO organizations \
-         (id, name, tier, budget_nanos, budget_period, credits_enabled, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         (id, name, tier, budget_nanos, budget_period, budget_mode, budget_alert_percent, \
+         credits_enabled, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(org.id.as_str())
     .bind(org.name.as_str())
     .bind(org.tier.as_str())
     .bind(org.budget.map(|budget| budget.amount.0))
     .bind(org.budget.map(|budget| budget.period.as_str()))
+    .bind(budget_mode(org.budget))
+    .bind(budget_alert_percent(org.budget))
     .bind(i64::from(org.credits_enabled))
     .bind(org.created_at.millis());
     db.execute(sql)

@@ -5,22 +5,22 @@ use tollgate_types::{NanoUsd, Usage};
 use crate::StoreError;
 use crate::driver::SqlRow;
 use crate::model::{
-    ApiKey, Budget, BudgetPeriod, CreditEntry, CreditKind, Organization, Role, SpendCostSource,
-    SpendRecord, Team, User,
+    ApiKey, Budget, BudgetMode, BudgetPeriod, CreditEntry, CreditKind, Organization, Role,
+    SpendCostSource, SpendRecord, Team, User,
 };
 use crate::time::Timestamp;
 
-pub(crate) const ORG_COLUMNS: &str =
-    "id, name, tier, budget_nanos, budget_period, credits_enabled, created_at";
-pub(crate) const TEAM_COLUMNS: &str = "id, org_id, name, budget_nanos, budget_period, rpm_limit, \
-     tpm_limit, max_parallel, created_at";
-pub(crate) const USER_COLUMNS: &str =
-    "id, org_id, team_id, email, name, role, budget_nanos, budget_period, created_at";
+pub(crate) const ORG_COLUMNS: &str = "id, name, tier, budget_nanos, budget_period, budget_mode, budget_alert_percent, \
+     credits_enabled, created_at";
+pub(crate) const TEAM_COLUMNS: &str = "id, org_id, name, budget_nanos, budget_period, budget_mode, \
+     budget_alert_percent, rpm_limit, tpm_limit, max_parallel, created_at";
+pub(crate) const USER_COLUMNS: &str = "id, org_id, team_id, email, name, role, budget_nanos, budget_period, budget_mode, \
+     budget_alert_percent, created_at";
 pub(crate) const CREDIT_COLUMNS: &str = "id, org_id, kind, amount_nanos, reference, created_at";
 /// Everything a key shows. The hashes are deliberately absent: no listing can leak them.
 pub(crate) const KEY_COLUMNS: &str = "id, name, prefix, org_id, team_id, user_id, role, models, \
-     rpm_limit, tpm_limit, max_parallel, budget_nanos, budget_period, expires_at, revoked_at, \
-     metadata, created_at, updated_at, last_used_at, spend_nanos";
+     rpm_limit, tpm_limit, max_parallel, budget_nanos, budget_period, budget_mode, budget_alert_percent, \
+     expires_at, revoked_at, metadata, created_at, updated_at, last_used_at, spend_nanos";
 pub(crate) const SPEND_COLUMNS: &str = "request_id, created_at, org_id, team_id, user_id, key_id, \
      end_user, requested_model, deployment, provider, attempts, input_tokens, output_tokens, \
      cached_input_tokens, cache_write_tokens, reasoning_tokens, cost_nanos, cost_source, \
@@ -155,9 +155,17 @@ fn budget(row: &impl SqlRow) -> Result<Option<Budget>, StoreError> {
     };
     let period =
         BudgetPeriod::parse(&period).ok_or_else(|| StoreError::corrupt("budget_period", period))?;
+    let mode = row
+        .opt_text("budget_mode")?
+        .map(|mode| {
+            BudgetMode::parse(&mode).ok_or_else(|| StoreError::corrupt("budget_mode", mode))
+        })
+        .transpose()?;
     Ok(Some(Budget {
         amount: NanoUsd(amount),
         period,
+        mode,
+        alert_at_percent: opt_narrow(row, "budget_alert_percent")?,
     }))
 }
 

@@ -5,7 +5,8 @@ use crate::driver::{Driver, Sql};
 use crate::ids;
 use crate::model::{NewTeam, Page, PageRequest, Team, TeamFilter, TeamUpdate};
 use crate::sql::build::{
-    Update, check_budget, filter_eq, into_page, paginate_by_id, required, to_i64,
+    Update, budget_alert_percent, budget_mode, check_budget, filter_eq, into_page, paginate_by_id,
+    required, to_i64,
 };
 use crate::sql::rows::{self, TEAM_COLUMNS};
 use crate::time::Timestamp;
@@ -23,14 +24,17 @@ pub(crate) async fn create<D: Driver>(db: &D, new: NewTeam) -> Result<Team, Stor
         created_at: Timestamp::now(),
     };
     let sql = Sql::new(
-        "INSERT INTO teams (id, org_id, name, budget_nanos, budget_period, rpm_limit, \
-         tpm_limit, max_parallel, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO teams (id, org_id, name, budget_nanos, budget_period, budget_mode, \
+         budget_alert_percent, rpm_limit, tpm_limit, max_parallel, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(team.id.as_str())
     .bind(team.org_id.as_str())
     .bind(team.name.as_str())
     .bind(team.budget.map(|budget| budget.amount.0))
     .bind(team.budget.map(|budget| budget.period.as_str()))
+    .bind(budget_mode(team.budget))
+    .bind(budget_alert_percent(team.budget))
     .bind(team.rpm_limit.map(i64::from))
     .bind(team.tpm_limit.map(|v| to_i64("tpm_limit", v)).transpose()?)
     .bind(team.max_parallel.map(i64::from))

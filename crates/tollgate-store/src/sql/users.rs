@@ -4,7 +4,10 @@ use crate::StoreError;
 use crate::driver::{Driver, Sql};
 use crate::ids;
 use crate::model::{NewUser, Page, PageRequest, User, UserFilter, UserUpdate};
-use crate::sql::build::{Update, check_budget, filter_eq, into_page, paginate_by_id, required};
+use crate::sql::build::{
+    Update, budget_alert_percent, budget_mode, check_budget, filter_eq, into_page, paginate_by_id,
+    required,
+};
 use crate::sql::rows::{self, USER_COLUMNS};
 use crate::time::Timestamp;
 
@@ -22,7 +25,8 @@ pub(crate) async fn create<D: Driver>(db: &D, new: NewUser) -> Result<User, Stor
     };
     let sql = Sql::new(
         "INSERT INTO users (id, org_id, team_id, email, name, role, budget_nanos, \
-         budget_period, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         budget_period, budget_mode, budget_alert_percent, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(user.id.as_str())
     .bind(user.org_id.as_str())
@@ -32,6 +36,8 @@ pub(crate) async fn create<D: Driver>(db: &D, new: NewUser) -> Result<User, Stor
     .bind(user.role.as_str())
     .bind(user.budget.map(|budget| budget.amount.0))
     .bind(user.budget.map(|budget| budget.period.as_str()))
+    .bind(budget_mode(user.budget))
+    .bind(budget_alert_percent(user.budget))
     .bind(user.created_at.millis());
     db.execute(sql)
         .await

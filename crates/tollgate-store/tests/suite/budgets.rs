@@ -2,8 +2,8 @@
 //! negative), and the spend sums that seed budget counters after a restart.
 
 use tollgate_store::{
-    Budget, BudgetPeriod, NewOrganization, NewTeam, NewUser, OrganizationUpdate, Role, SpendScope,
-    StoreError, TeamUpdate, Timestamp, UserUpdate,
+    ApiKeyUpdate, Budget, BudgetMode, BudgetPeriod, NewApiKey, NewOrganization, NewTeam, NewUser,
+    OrganizationUpdate, Role, SpendScope, StoreError, TeamUpdate, Timestamp, UserUpdate,
 };
 use tollgate_types::NanoUsd;
 
@@ -11,10 +11,7 @@ use crate::fixtures::{self, spend_row};
 use crate::harness::TestDb;
 
 fn budget(nanos: i64, period: BudgetPeriod) -> Budget {
-    Budget {
-        amount: NanoUsd(nanos),
-        period,
-    }
+    Budget::new(NanoUsd(nanos), period)
 }
 
 async fn org_budget_and_credit_flag(db: TestDb) {
@@ -315,7 +312,179 @@ async fn spent_since_sums_each_scope(db: TestDb) {
     );
 }
 
+/// Each budget's own mode and alert threshold are written and read back on every owner, kept
+/// by an update that changes the amount, cleared with the budget, and checked.
+async fn budget_mode_and_alert_round_trip(db: TestDb) {
+    let store = &db.store;
+    let soft = Budget {
+        mode: Some(BudgetMode::Soft),
+        alert_at_percent: Some(80),
+        ..budget(25_000_000, BudgetPeriod::Daily)
+    };
+    let hard = Budget {
+        mode: Some(BudgetMode::Hard),
+        alert_at_percent: Some(100),
+        ..budget(7, BudgetPeriod::None)
+    };
+    let acme = store
+        .create_org(NewOrganization {
+            budget: Some(soft),
+            ..NewOrganization::named("Acme")
+        })
+        .await
+        .unwrap();
+    assert_eq!(acme.budget, Some(soft));
+    assert_eq!(store.get_org(&acme.id).await.unwrap(), Some(acme.clone()));
+    assert_eq!(
+        serde_json::to_value(acme.budget).unwrap(),
+        serde_json::json!({
+            "amount_usd": "0.025000000",
+            "period": "daily",
+            "mode": "soft",
+            "alert_at_percent": 80
+        })
+    );
+    let org = store
+        .update_org(
+            &acme.id,
+            OrganizationUpdate {
+                budget: Some(Some(hard)),
+                ..OrganizationUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(org.budget, Some(hard));
+    assert_eq!(store.get_org(&acme.id).await.unwrap(), Some(org));
+
+    let team = store
+        .create_team(NewTeam {
+            budget: Some(hard),
+            ..NewTeam::named(acme.id.clone(), "search")
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_team(&team.id).await.unwrap().unwrap().budget,
+        Some(hard)
+    );
+    let team = store
+        .update_team(
+            &team.id,
+            TeamUpdate {
+                budget: Some(Some(soft)),
+                ..TeamUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.get_team(&team.id).await.unwrap(), Some(team));
+
+    let ada = store
+        .create_user(NewUser {
+            org_id: acme.id.clone(),
+            team_id: None,
+            email: "ada@acme.test".into(),
+            name: None,
+            role: Role::Member,
+            budget: Some(soft),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_user(&ada.id).await.unwrap().unwrap().budget,
+        Some(soft)
+    );
+    // Back to the gateway's defaults: the amount stays, mode and alert go.
+    let plain = budget(25_000_000, BudgetPeriod::Daily);
+    let ada = store
+        .update_user(
+            &ada.id,
+            UserUpdate {
+                budget: Some(Some(plain)),
+                ..UserUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ada.budget, Some(plain));
+    assert_eq!(store.get_user(&ada.id).await.unwrap(), Some(ada));
+
+    let key = store
+        .create_key(NewApiKey {
+            org_id: Some(acme.id.clone()),
+            budget: Some(soft),
+            ..NewApiKey::named("k")
+        })
+        .await
+        .unwrap()
+        .key;
+    assert_eq!(
+        store.get_key(&key.id).await.unwrap().unwrap().budget,
+        Some(soft)
+    );
+    let half = Budget {
+        alert_at_percent: Some(50),
+        ..hard
+    };
+    let key = store
+        .update_key(
+            &key.id,
+            ApiKeyUpdate {
+                budget: Some(Some(half)),
+                ..ApiKeyUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(key.budget, Some(half));
+    assert_eq!(store.get_key(&key.id).await.unwrap(), Some(key.clone()));
+    let cleared = store
+        .update_key(
+            &key.id,
+            ApiKeyUpdate {
+                budget: Some(None),
+                ..ApiKeyUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.budget, None);
+    assert_eq!(store.get_key(&key.id).await.unwrap().unwrap().budget, None);
+
+    for percent in [0, 101] {
+        let bad = Budget {
+            alert_at_percent: Some(percent),
+            ..soft
+        };
+        let created = store
+            .create_team(NewTeam {
+                budget: Some(bad),
+                ..NewTeam::named(acme.id.clone(), format!("bad {percent}"))
+            })
+            .await;
+        assert!(
+            matches!(created, Err(StoreError::Invalid(_))),
+            "{created:?}"
+        );
+        let updated = store
+            .update_key(
+                &key.id,
+                ApiKeyUpdate {
+                    budget: Some(Some(bad)),
+                    ..ApiKeyUpdate::default()
+                },
+            )
+            .await;
+        assert!(
+            matches!(updated, Err(StoreError::Invalid(_))),
+            "{updated:?}"
+        );
+    }
+}
+
 on_both_backends!(
+    budget_mode_and_alert_round_trip,
     org_budget_and_credit_flag,
     team_budget_and_limits,
     user_budget,

@@ -28,10 +28,7 @@ async fn create_get_and_list_never_show_secrets(db: TestDb) {
             rpm_limit: Some(60),
             tpm_limit: Some(100_000),
             max_parallel: Some(4),
-            budget: Some(Budget {
-                amount: NanoUsd(12_500_000_000),
-                period: BudgetPeriod::Monthly,
-            }),
+            budget: Some(Budget::new(NanoUsd(12_500_000_000), BudgetPeriod::Monthly)),
             expires_at: Some(expires),
             metadata: json!({"tags": ["prod", "search"], "owner": "ada"}),
             ..NewApiKey::named("search prod")
@@ -200,10 +197,7 @@ async fn update_changes_only_what_is_given(db: TestDb) {
     let acme = fixtures::org(store, "Acme").await;
     let created = fixtures::key_in(store, &acme, "k").await;
     let id = &created.key.id;
-    let budget = Budget {
-        amount: NanoUsd(5_000_000_000),
-        period: BudgetPeriod::Daily,
-    };
+    let budget = Budget::new(NanoUsd(5_000_000_000), BudgetPeriod::Daily);
     let expires = Timestamp(4_102_444_800_000);
     let updated = store
         .update_key(
