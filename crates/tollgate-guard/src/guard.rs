@@ -96,11 +96,15 @@ impl Guard {
         }
         let mut table = EntityTable::default();
         let pii = PiiDetector::build(&settings.pii, &mut table)?;
+        let policy = PolicyEngine::build(&settings.policy)?;
+        // The deny-list words ride in the injection lexicon's automaton: one pass over the
+        // normalised text finds both.
         let injection = match settings.injection.mode {
             InjectionMode::Off => None,
-            InjectionMode::Log | InjectionMode::Block => Some(InjectionDetector::build()?),
+            InjectionMode::Log | InjectionMode::Block => {
+                Some(InjectionDetector::build(policy.words())?)
+            }
         };
-        let policy = PolicyEngine::build(&settings.policy)?;
         Ok(Guard {
             inner: Arc::new(Inner {
                 settings,
@@ -199,8 +203,15 @@ impl Guard {
         let wants_policy = caller_written && !inner.policy.is_empty();
         if wants_injection || wants_policy {
             let normalized = normalize(text);
+            let mut word_matches = Vec::new();
+            let mut words_found = false;
             if let (true, Some(detector)) = (wants_injection, &inner.injection) {
-                let signals = detector.score_normalized(text, &normalized);
+                let signals = detector.score_normalized(
+                    text,
+                    &normalized,
+                    wants_policy.then_some(&mut word_matches),
+                );
+                words_found = wants_policy;
                 let score = signals.permille();
                 if score > 0 {
                     walk.findings.injection_score = walk.findings.injection_score.max(score);
@@ -210,7 +221,11 @@ impl Guard {
                 }
             }
             if wants_policy {
-                let hits = inner.policy.check(text, &normalized.text);
+                let hits = inner.policy.check(
+                    text,
+                    &normalized.text,
+                    words_found.then_some(word_matches.as_slice()),
+                );
                 walk.findings
                     .policy_rules
                     .extend(inner.policy.labels(&hits).map(str::to_owned));
@@ -272,7 +287,7 @@ impl Guard {
     pub fn injection_report(&self, text: &str) -> InjectionReport {
         match &self.inner.injection {
             Some(detector) => {
-                let signals = detector.score_normalized(text, &normalize(text));
+                let signals = detector.score_normalized(text, &normalize(text), None);
                 InjectionReport {
                     score_permille: signals.permille(),
                     signals: signals.names().map(str::to_owned).collect(),
@@ -294,18 +309,25 @@ fn add_repeats(text: &str, spans: &mut Vec<Span>) {
     if spans.is_empty() {
         return;
     }
-    let mut extra = Vec::new();
+    // Each distinct value is searched once (memchr's SIMD substring search); the spans are
+    // sorted and disjoint, so an occurrence is checked against them by binary search.
+    let mut seen: Vec<&str> = Vec::new();
+    let mut extra: Vec<Span> = Vec::new();
     for span in spans.iter() {
         let Some(value) = text.get(span.start..span.end) else {
             continue;
         };
-        for (at, _) in text.match_indices(value) {
+        if value.is_empty() || seen.contains(&value) {
+            continue;
+        }
+        seen.push(value);
+        for at in memchr::memmem::find_iter(text.as_bytes(), value.as_bytes()) {
             let end = at + value.len();
-            let overlaps = spans
-                .iter()
-                .chain(&extra)
-                .any(|s: &Span| at < s.end && s.start < end);
-            if !overlaps {
+            // The first span ending after `at` is the only one that can overlap.
+            let next = spans.partition_point(|s| s.end <= at);
+            let covered = spans.get(next).is_some_and(|s| s.start < end)
+                || extra.iter().any(|s| at < s.end && s.start < end);
+            if !covered && text.is_char_boundary(at) && text.is_char_boundary(end) {
                 extra.push(Span {
                     match_start: at,
                     start: at,

@@ -20,6 +20,7 @@ mod findings;
 mod guard;
 mod injection;
 mod normalize;
+mod phrases;
 mod pii;
 mod policy;
 mod redact;

@@ -116,63 +116,139 @@ const fn leet(b: u8) -> u8 {
     }
 }
 
-/// Builds the normalised view. ASCII (most text) goes through a byte table; other characters
-/// are decoded one by one.
+/// Visible ASCII (`!`..=`~`).
+const GRAPHIC: u8 = 1;
+/// A letter.
+const ALPHA: u8 = 2;
+/// Ends a word for the mixed-script count (not alphanumeric, `@` or `$`, which leetspeak uses
+/// inside words).
+const BREAK: u8 = 4;
+const HEX: u8 = 8;
+/// A base64 (standard or URL-safe) character.
+const B64: u8 = 16;
+/// Space, tab, CR, vertical tab, form feed.
+const SPACE: u8 = 32;
+
+/// Byte classes of ASCII, as a table (non-ASCII bytes have none).
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        let mut c = 0;
+        if b.is_ascii_graphic() {
+            c |= GRAPHIC;
+            if !(b.is_ascii_alphanumeric() || b == b'@' || b == b'$') {
+                c |= BREAK;
+            }
+        }
+        if b.is_ascii_alphabetic() {
+            c |= ALPHA;
+        }
+        if b.is_ascii_hexdigit() {
+            c |= HEX;
+        }
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-') {
+            c |= B64;
+        }
+        if matches!(b, b' ' | b'\t' | b'\r' | 0x0B | 0x0C) {
+            c |= SPACE;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+};
+
+/// Builds the normalised view in one pass. Runs of visible ASCII (most text) are copied through
+/// the fold table in a tight loop with a little bookkeeping per run; whitespace collapses; other
+/// characters are decoded one by one. The per-word script bookkeeping only matters next to
+/// non-ASCII characters, so it is done there, over the ASCII bytes since the last one.
 pub(crate) fn normalize(input: &str) -> Normalized {
     let mut n = Normalized::default();
     let mut w = Writer {
         // A leading newline lets line-start patterns (`\nsystem:`) match on the first line too.
-        out: Vec::with_capacity(input.len() + 1),
+        out: Vec::with_capacity(input.len() + 8),
         pending_space: false,
         word_ascii: false,
         word_confusable: false,
         prev_letter: false,
         hex_pairs: 0,
+        last_sep: 0,
+        singles: 0,
+        spaced: false,
     };
     w.out.push(b'\n');
     let bytes = input.as_bytes();
     let mut i = 0;
+    // Where the ASCII bytes not yet seen by the word bookkeeping start.
+    let mut segment = 0;
     while let Some(&b) = bytes.get(i) {
+        let class = CLASS[usize::from(b)];
+        if class & GRAPHIC != 0 {
+            let start = i;
+            i += bytes
+                .get(i..)
+                .unwrap_or(&[])
+                .iter()
+                .position(|c| CLASS[usize::from(*c)] & GRAPHIC == 0)
+                .unwrap_or(bytes.len() - i);
+            let run = bytes.get(start..i).unwrap_or(&[]);
+            if w.pending_space {
+                w.space_if_pending();
+            }
+            w.out.extend(run.iter().map(|c| FOLD[usize::from(*c)]));
+            w.after_run(run, &mut n);
+            continue;
+        }
         if b.is_ascii() {
             i += 1;
-            match b {
-                b'\n' => {
-                    w.close_word(&mut n);
-                    w.pending_space = false;
-                    if w.out.last() != Some(&b'\n') {
-                        w.out.push(b'\n');
-                    }
-                    w.prev_letter = false;
-                }
-                b' ' | b'\t' | b'\r' | 0x0B | 0x0C => {
-                    w.close_word(&mut n);
-                    w.pending_space = true;
-                    w.prev_letter = false;
-                }
-                _ => {
-                    // A whole run of visible ASCII at once: table lookups the compiler can
-                    // vectorise, and word bookkeeping per run instead of per byte.
-                    let start = i - 1;
-                    while bytes.get(i).is_some_and(|c| c.is_ascii_graphic()) {
-                        i += 1;
-                    }
-                    let run = bytes.get(start..i).unwrap_or(&[]);
-                    w.space_if_pending();
-                    w.ascii_run(run, &mut n);
-                }
+            if b == b'\n' {
+                w.pending_space = false;
+                w.push_separator(b'\n');
+            } else if class & SPACE != 0 {
+                w.pending_space = true;
+            } else {
+                // Other control characters are kept, as words of their own.
+                w.space_if_pending();
+                w.out.push(b);
+                w.hex_pairs = 0;
             }
             continue;
+        }
+        w.word_segment(bytes.get(segment..i).unwrap_or(&[]), &mut n);
+        if let Some(&prev) = i.checked_sub(1).and_then(|p| bytes.get(p))
+            && prev.is_ascii()
+        {
+            w.prev_letter = prev.is_ascii_alphabetic();
         }
         let Some(c) = input.get(i..).and_then(|s| s.chars().next()) else {
             break;
         };
         i += c.len_utf8();
+        segment = i;
         w.non_ascii(c, &mut n);
     }
-    w.close_word(&mut n);
+    if w.word_confusable {
+        w.word_segment(bytes.get(segment..).unwrap_or(&[]), &mut n);
+        w.close_word(&mut n);
+    }
+    // `%XX` and `\x` escapes are hints for the decoders too.
+    if !n.maybe_encoded {
+        n.maybe_encoded = memchr::memchr2_iter(b'%', b'\\', bytes).any(|at| {
+            let next = |k: usize| bytes.get(at + k).copied().unwrap_or(0);
+            match bytes.get(at) {
+                Some(b'%') => next(1).is_ascii_hexdigit() && next(2).is_ascii_hexdigit(),
+                _ => next(1) == b'x' && next(2).is_ascii_hexdigit(),
+            }
+        });
+    }
+    let spaced = w.spaced;
     n.text = String::from_utf8(w.out)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    join_spaced_letters(&mut n);
+    if spaced {
+        join_spaced_letters(&mut n);
+    }
     n
 }
 
@@ -182,9 +258,19 @@ struct Writer {
     /// Per word: saw plain ASCII letters / saw a look-alike letter.
     word_ascii: bool,
     word_confusable: bool,
+    /// The character before the current one was a letter.
     prev_letter: bool,
     /// Consecutive two-hex-digit words (`69 67 6e ...`).
     hex_pairs: u32,
+    /// Where the last separator was written, the number of one-byte words in a row before it,
+    /// and whether three came in a row (`i g n o r e`: worth joining spaced letters).
+    last_sep: usize,
+    singles: u32,
+    spaced: bool,
+}
+
+fn breaks_word(b: u8) -> bool {
+    CLASS[usize::from(b)] & (GRAPHIC | BREAK) != GRAPHIC
 }
 
 impl Writer {
@@ -196,51 +282,75 @@ impl Writer {
         self.word_confusable = false;
     }
 
+    fn push_separator(&mut self, sep: u8) {
+        if self.out.last() == Some(&b'\n') {
+            return;
+        }
+        if self.out.len() - self.last_sep == 2 {
+            self.singles += 1;
+            self.spaced |= self.singles >= 3;
+        } else {
+            self.singles = 0;
+        }
+        self.last_sep = self.out.len();
+        self.out.push(sep);
+    }
+
     fn space_if_pending(&mut self) {
-        if self.pending_space && self.out.last() != Some(&b'\n') {
-            self.out.push(b' ');
+        if self.pending_space {
+            self.push_separator(b' ');
         }
         self.pending_space = false;
     }
 
-    fn ascii_run(&mut self, run: &[u8], n: &mut Normalized) {
-        let breaks = |c: &u8| !c.is_ascii_alphanumeric() && *c != b'@' && *c != b'$';
-        let first_break = run.iter().position(breaks);
-        let head = run.get(..first_break.unwrap_or(run.len())).unwrap_or(&[]);
+    /// Bookkeeping for one run of visible ASCII: a run of exactly two hex digits continues a
+    /// row of hex pairs and any other run ends it; a long run may be a base64 payload.
+    fn after_run(&mut self, run: &[u8], n: &mut Normalized) {
+        match run {
+            [a, b] if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => {
+                self.hex_pairs += 1;
+                n.maybe_encoded |= self.hex_pairs >= 8;
+            }
+            _ => self.hex_pairs = 0,
+        }
+        // Cheap hint for the encoded-payload decoders, which are skipped without one: a long
+        // base64/hex token.
+        if run.len() >= 16 && !n.maybe_encoded {
+            let mut stretch = 0;
+            for c in run {
+                stretch = if CLASS[usize::from(*c)] & B64 != 0 {
+                    stretch + 1
+                } else {
+                    0
+                };
+                if stretch >= 16 {
+                    n.maybe_encoded = true;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Word bookkeeping over the ASCII bytes between two non-ASCII characters (or the start or
+    /// end of the text): whether the current word has plain ASCII letters, closing it at a
+    /// break. Only the word touching a non-ASCII character can mix scripts, so only the head
+    /// (while a look-alike is open) and the tail of the segment are read.
+    fn word_segment(&mut self, seg: &[u8], n: &mut Normalized) {
+        if seg.is_empty() {
+            return;
+        }
+        let first_break = seg.iter().position(|b| breaks_word(*b));
+        let head = seg.get(..first_break.unwrap_or(seg.len())).unwrap_or(&[]);
         if head.iter().any(u8::is_ascii_alphabetic) {
             self.word_ascii = true;
         }
         if first_break.is_some() {
             self.close_word(n);
-            let tail = run
+            let tail = seg
                 .iter()
-                .rposition(breaks)
-                .map_or(run, |last| run.get(last + 1..).unwrap_or(&[]));
+                .rposition(|b| breaks_word(*b))
+                .map_or(seg, |last| seg.get(last + 1..).unwrap_or(&[]));
             self.word_ascii = tail.iter().any(u8::is_ascii_alphabetic);
-        }
-        self.prev_letter = run.last().is_some_and(u8::is_ascii_alphabetic);
-        self.out.extend(run.iter().map(|c| FOLD[usize::from(*c)]));
-        // Cheap hints for the encoded-payload decoders, which are skipped without them: a long
-        // base64/hex token, a `%XX` or `\x` escape.
-        if run.len() >= 16 {
-            let b64 =
-                |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'_' | b'-');
-            let longest = run.split(|c| !b64(c)).map(<[u8]>::len).max().unwrap_or(0);
-            n.maybe_encoded |= longest >= 16;
-        }
-        if run.contains(&b'%') || run.contains(&b'\\') {
-            n.maybe_encoded |= run.windows(3).any(|w| {
-                matches!(w, [b'%', a, b] if a.is_ascii_hexdigit() && b.is_ascii_hexdigit())
-                    || matches!(w, [b'\\', b'x', h] if h.is_ascii_hexdigit())
-            });
-        }
-        if run.len() == 2 && run.iter().all(u8::is_ascii_hexdigit) {
-            self.hex_pairs += 1;
-            if self.hex_pairs >= 8 {
-                n.maybe_encoded = true;
-            }
-        } else {
-            self.hex_pairs = 0;
         }
     }
 
@@ -320,23 +430,30 @@ fn join_spaced_letters(n: &mut Normalized) {
                 .is_none_or(|p| matches!(bytes.get(p), Some(b' ' | b'\n')))
             && matches!(bytes.get(i + 1), None | Some(b' ' | b'\n'))
     };
+    // A run of k single letters has k - 1 spaces between single letters, two bytes apart:
+    // follow chains of such spaces (memchr finds the spaces) instead of testing every byte.
     let mut runs: Vec<(usize, usize)> = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if single(i) {
-            let start = i;
-            let mut end = i + 1;
-            while bytes.get(end) == Some(&b' ') && single(end + 1) {
-                end += 2;
-            }
-            if (end - start).div_ceil(2) >= 4 {
-                runs.push((start, end));
-            }
-            i = end;
-        } else {
-            i += 1;
+    let mut chain: Option<(usize, usize)> = None; // first and last space of the chain
+    let mut close = |chain: Option<(usize, usize)>| {
+        if let Some((first, last)) = chain
+            && (last - first) / 2 + 2 >= 4
+        {
+            runs.push((first - 1, last + 2));
         }
+    };
+    for p in memchr::memchr_iter(b' ', bytes) {
+        if p == 0 || !single(p - 1) || !single(p + 1) {
+            continue;
+        }
+        chain = match chain {
+            Some((first, last)) if last + 2 == p => Some((first, p)),
+            other => {
+                close(other);
+                Some((p, p))
+            }
+        };
     }
+    close(chain);
     if runs.is_empty() {
         return;
     }

@@ -2,11 +2,11 @@
 //! matched on normalised text as whole words) and regexes (one multi-pattern regex over the
 //! original text).
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_automata::meta::Regex;
 
 use crate::error::GuardConfigError;
 use crate::normalize::normalize;
+use crate::phrases::PhraseDfa;
 use crate::settings::{PolicyAction, PolicySettings};
 
 #[derive(Debug, Clone)]
@@ -18,7 +18,10 @@ struct RuleInfo {
 
 pub(crate) struct PolicyEngine {
     rules: Vec<RuleInfo>,
-    words: Option<(AhoCorasick, Vec<usize>)>,
+    /// The deny-list words, normalised, and the rule each belongs to.
+    word_list: Vec<String>,
+    word_rules: Vec<usize>,
+    words: Option<PhraseDfa>,
     regexes: Option<(Regex, Vec<usize>)>,
 }
 
@@ -77,14 +80,11 @@ impl PolicyEngine {
                 regex_rules.push(index);
             }
         }
+        let words_list = words.clone();
         let words = if words.is_empty() {
             None
         } else {
-            let ac = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .build(&words)
-                .map_err(|e| GuardConfigError::Internal(e.to_string()))?;
-            Some((ac, word_rules))
+            Some(PhraseDfa::new(&words)?)
         };
         let regexes = if regexes.is_empty() {
             None
@@ -95,6 +95,8 @@ impl PolicyEngine {
         };
         Ok(Self {
             rules,
+            word_list: words_list,
+            word_rules,
             words,
             regexes,
         })
@@ -104,22 +106,37 @@ impl PolicyEngine {
         self.rules.is_empty()
     }
 
+    /// The deny-list words (normalised), for a scanner that matches them along with its own
+    /// patterns and hands the matches to [`Self::check`].
+    pub fn words(&self) -> &[String] {
+        &self.word_list
+    }
+
     /// Rules matching `raw`; `normalized` is `normalize(raw).text`, shared with the injection
-    /// scorer so each text is normalised once.
-    pub fn check(&self, raw: &str, normalized: &str) -> PolicyHits {
+    /// scorer so each text is normalised once. `word_matches` are the matches of [`Self::words`]
+    /// in `normalized` when another pass already found them (word index, start, end).
+    pub fn check(
+        &self,
+        raw: &str,
+        normalized: &str,
+        word_matches: Option<&[(usize, usize, usize)]>,
+    ) -> PolicyHits {
         let mut hits = Vec::new();
-        if let Some((ac, owners)) = &self.words {
-            for m in ac.find_overlapping_iter(normalized) {
-                let alone =
-                    !word_char(
-                        normalized
-                            .get(..m.start())
-                            .and_then(|s| s.chars().next_back()),
-                    ) && !word_char(normalized.get(m.end()..).and_then(|s| s.chars().next()));
-                if let (true, Some(rule)) = (alone, owners.get(m.pattern().as_usize())) {
-                    hits.push(*rule);
+        let mut word_hit = |word: usize, start: usize, end: usize| {
+            let alone = !word_char(normalized.get(..start).and_then(|s| s.chars().next_back()))
+                && !word_char(normalized.get(end..).and_then(|s| s.chars().next()));
+            if let (true, Some(rule)) = (alone, self.word_rules.get(word)) {
+                hits.push(*rule);
+            }
+        };
+        match (word_matches, &self.words) {
+            (Some(found), _) => {
+                for &(word, start, end) in found {
+                    word_hit(word, start, end);
                 }
             }
+            (None, Some(dfa)) => dfa.for_each_match(normalized, word_hit),
+            (None, None) => {}
         }
         if let Some((re, owners)) = &self.regexes {
             for m in re.find_iter(raw) {
@@ -186,7 +203,7 @@ mod tests {
 
     fn labels(text: &str) -> Vec<String> {
         let e = engine();
-        let hits = e.check(text, &normalize(text).text);
+        let hits = e.check(text, &normalize(text).text, None);
         e.labels(&hits).map(str::to_owned).collect()
     }
 

@@ -12,10 +12,9 @@ mod phrases;
 
 use std::collections::BTreeMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-
 use crate::error::GuardConfigError;
 use crate::normalize::{Normalized, normalize};
+use crate::phrases::PhraseDfa;
 use lexicon::{Cue, EXTRACT_TARGETS, EXTRACT_VERBS, MODIFIERS, TARGETS, VERBS, rot13};
 use phrases::PHRASES;
 
@@ -66,9 +65,14 @@ const CUE_ROT13: u32 = u32::MAX - 2;
 const CUE_OBFUSCATION: u32 = u32::MAX - 10;
 
 pub(crate) struct InjectionDetector {
-    ac: AhoCorasick,
+    ac: PhraseDfa,
     entries: Vec<Entry>,
 }
+
+/// Matches of the extra patterns a detector was built with (the content policy's deny-list
+/// words, so one pass over the normalised text serves both): (index among the extra patterns,
+/// start, end).
+pub(crate) type ExtraMatches = Vec<(usize, usize, usize)>;
 
 #[derive(Debug, Clone, Copy)]
 struct Hit {
@@ -84,7 +88,9 @@ fn is_cjk(c: char) -> bool {
 }
 
 impl InjectionDetector {
-    pub fn build() -> Result<Self, GuardConfigError> {
+    /// `extra` patterns (already normalised) ride along in the same automaton; their matches are
+    /// handed back by [`Self::score_normalized`] instead of scored.
+    pub fn build(extra: &[String]) -> Result<Self, GuardConfigError> {
         let mut patterns: Vec<String> = Vec::new();
         let mut entries = Vec::new();
         let mut add = |text: &str, cue: Cue, with_rot13: bool| {
@@ -134,18 +140,21 @@ impl InjectionDetector {
         for (phrase, signal, weight) in PHRASES {
             add(phrase, Cue::Phrase(signal, *weight), false);
         }
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
-            .map_err(|e| GuardConfigError::Internal(e.to_string()))?;
+        patterns.extend(extra.iter().cloned());
+        let ac = PhraseDfa::new(&patterns)?;
         Ok(Self { ac, entries })
     }
 
-    /// Scores one piece of content; `n` is `normalize(raw)`, shared with the content policy.
-    pub fn score_normalized(&self, raw: &str, n: &Normalized) -> Signals {
+    /// Scores one piece of content; `n` is `normalize(raw)`, shared with the content policy,
+    /// whose word matches in `n.text` go to `extra` when given.
+    pub fn score_normalized(
+        &self,
+        raw: &str,
+        n: &Normalized,
+        extra: Option<&mut ExtraMatches>,
+    ) -> Signals {
         let mut signals = Signals::default();
-        self.scan(&n.text, &mut signals);
+        self.scan(&n.text, &mut signals, extra);
         obfuscation(n, &mut signals);
         let mut hidden = Vec::new();
         if !n.tag_text.is_empty() {
@@ -157,7 +166,7 @@ impl InjectionDetector {
         }
         for payload in hidden {
             let mut inner = Signals::default();
-            self.scan(&normalize(&payload).text, &mut inner);
+            self.scan(&normalize(&payload).text, &mut inner, None);
             let weight = inner.permille();
             if weight > 0 {
                 // Hiding instructions is itself evidence, on top of what they say.
@@ -167,23 +176,26 @@ impl InjectionDetector {
         signals
     }
 
-    fn scan(&self, text: &str, signals: &mut Signals) {
+    fn scan(&self, text: &str, signals: &mut Signals, mut extra: Option<&mut ExtraMatches>) {
         let mut hits: Vec<Hit> = Vec::new();
-        for m in self.ac.find_overlapping_iter(text) {
-            let Some(entry) = self.entries.get(m.pattern().as_usize()).copied() else {
-                continue;
+        self.ac.for_each_match(text, |pattern, start, end| {
+            let Some(entry) = self.entries.get(pattern).copied() else {
+                if let Some(extra) = extra.as_deref_mut() {
+                    extra.push((pattern - self.entries.len(), start, end));
+                }
+                return;
             };
             let bounded = !entry.whole_word
-                || (!word_char_before(text, m.start()) && !word_char_after(text, m.end()));
+                || (!word_char_before(text, start) && !word_char_after(text, end));
             if bounded {
                 hits.push(Hit {
-                    id: u32::try_from(m.pattern().as_usize()).unwrap_or(0),
+                    id: u32::try_from(pattern).unwrap_or(0),
                     entry,
-                    start: m.start(),
-                    end: m.end(),
+                    start,
+                    end,
                 });
             }
-        }
+        });
         for hit in &hits {
             let cue = hit.id;
             match hit.entry.cue {

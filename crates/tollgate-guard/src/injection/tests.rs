@@ -1,8 +1,10 @@
 use super::*;
 
 fn score(text: &str) -> u16 {
-    let detector = InjectionDetector::build().unwrap_or_else(|e| panic!("{e}"));
-    detector.score_normalized(text, &normalize(text)).permille()
+    let detector = InjectionDetector::build(&[]).unwrap_or_else(|e| panic!("{e}"));
+    detector
+        .score_normalized(text, &normalize(text), None)
+        .permille()
 }
 
 #[test]

@@ -89,7 +89,7 @@ impl PiiDetector {
                     extend: builtin.extend,
                 });
             }
-            push_group(&mut groups, &patterns, rules)?;
+            push_group(&mut groups, &patterns, rules, group.prefilter())?;
         }
         let mut patterns: Vec<&str> = Vec::new();
         let mut rules = Vec::new();
@@ -125,7 +125,7 @@ impl PiiDetector {
                 word_entities.push(entity);
             }
         }
-        push_group(&mut groups, &patterns, rules)?;
+        push_group(&mut groups, &patterns, rules, true)?;
         let words = if words.is_empty() {
             None
         } else {
@@ -165,10 +165,13 @@ fn push_group(
     groups: &mut Vec<GroupScan>,
     patterns: &[&str],
     rules: Vec<Rule>,
+    prefilter: bool,
 ) -> Result<(), GuardConfigError> {
     if !patterns.is_empty() {
-        let regex =
-            Regex::new_many(patterns).map_err(|e| GuardConfigError::Internal(e.to_string()))?;
+        let regex = Regex::builder()
+            .configure(Regex::config().auto_prefilter(prefilter))
+            .build_many(patterns)
+            .map_err(|e| GuardConfigError::Internal(e.to_string()))?;
         let rank = u8::try_from(groups.len()).unwrap_or(u8::MAX);
         groups.push(GroupScan { regex, rules, rank });
     }
