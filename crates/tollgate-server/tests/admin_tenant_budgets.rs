@@ -514,3 +514,159 @@ async fn only_admins_change_an_organization_budget() {
     assert_eq!(read.status, 200);
     assert!(read.json()["budget_usd"].is_null());
 }
+
+fn mode_of(object: &Value) -> (Value, Value) {
+    (
+        object["budget_mode"].clone(),
+        object["budget_alert_percent"].clone(),
+    )
+}
+
+/// `budget_mode` and `budget_alert_percent` on keys, users, teams and organizations: set on
+/// create, shown, kept by a new amount, changed, cleared with `null` (the gateway's defaults),
+/// cleared with the budget, and refused when malformed.
+#[tokio::test]
+async fn budget_mode_and_alert_on_every_owner() {
+    let gateway = common::start().await;
+    let org = id(&created(
+        &gateway,
+        "/admin/v1/organizations",
+        MASTER_KEY,
+        json!({"name": "Acme"}),
+    )
+    .await);
+    let owners = [
+        ("/admin/v1/organizations", json!({"name": "Moded"})),
+        ("/admin/v1/teams", json!({"org_id": org, "name": "t"})),
+        (
+            "/admin/v1/users",
+            json!({"org_id": org, "email": "u@acme.test"}),
+        ),
+        ("/admin/v1/keys", json!({"org_id": org, "name": "k"})),
+    ];
+    for (collection, base) in owners {
+        let with = |extra: Value| {
+            let mut body = base.clone();
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            body
+        };
+        let object = created(
+            &gateway,
+            collection,
+            MASTER_KEY,
+            with(json!({"budget_usd": "5", "budget_mode": "soft", "budget_alert_percent": 80})),
+        )
+        .await;
+        assert_eq!(mode_of(&object), (json!("soft"), json!(80)), "{collection}");
+        let path = format!("{collection}/{}", id(&object));
+        let read = call(&gateway, "GET", &path, MASTER_KEY, None).await.json();
+        assert_eq!(mode_of(&read), (json!("soft"), json!(80)), "{collection}");
+
+        let changed = patched(&gateway, &path, MASTER_KEY, json!({"budget_usd": "6"})).await;
+        assert_eq!(
+            mode_of(&changed),
+            (json!("soft"), json!(80)),
+            "{collection}"
+        );
+        assert_eq!(changed["budget_usd"], "6.000000000");
+        let changed = patched(
+            &gateway,
+            &path,
+            MASTER_KEY,
+            json!({"budget_mode": "hard", "budget_alert_percent": 100}),
+        )
+        .await;
+        assert_eq!(
+            mode_of(&changed),
+            (json!("hard"), json!(100)),
+            "{collection}"
+        );
+        assert_eq!(changed["budget_usd"], "6.000000000");
+        let changed = patched(&gateway, &path, MASTER_KEY, json!({"budget_mode": null})).await;
+        assert_eq!(mode_of(&changed), (Value::Null, json!(100)), "{collection}");
+        let changed = patched(
+            &gateway,
+            &path,
+            MASTER_KEY,
+            json!({"budget_alert_percent": null}),
+        )
+        .await;
+        assert_eq!(
+            mode_of(&changed),
+            (Value::Null, Value::Null),
+            "{collection}"
+        );
+        assert_eq!(budget_of(&changed), (json!("6.000000000"), json!("none")));
+
+        for (body, field) in [
+            (json!({"budget_mode": "strict"}), "budget_mode"),
+            (json!({"budget_mode": 1}), "budget_mode"),
+            (json!({"budget_alert_percent": 0}), "budget_alert_percent"),
+            (json!({"budget_alert_percent": 101}), "budget_alert_percent"),
+            (json!({"budget_alert_percent": -5}), "budget_alert_percent"),
+            (
+                json!({"budget_alert_percent": "50"}),
+                "budget_alert_percent",
+            ),
+            (
+                json!({"budget_usd": null, "budget_mode": "soft"}),
+                "budget_mode",
+            ),
+        ] {
+            let reply = call(&gateway, "PATCH", &path, MASTER_KEY, Some(body.clone())).await;
+            assert_eq!(reply.status, 400, "PATCH {path} {body}: {}", reply.text());
+            assert_eq!(reply.json()["error"]["param"], field, "{body}");
+        }
+        let unchanged = call(&gateway, "GET", &path, MASTER_KEY, None).await.json();
+        assert_eq!(unchanged, changed, "{collection}");
+
+        // Set again, then cleared with the budget itself.
+        patched(&gateway, &path, MASTER_KEY, json!({"budget_mode": "soft"})).await;
+        let cleared = patched(&gateway, &path, MASTER_KEY, json!({"budget_usd": null})).await;
+        assert_eq!(
+            mode_of(&cleared),
+            (Value::Null, Value::Null),
+            "{collection}"
+        );
+        // No budget: a mode has nothing to apply to; clearing it changes nothing.
+        let reply = call(
+            &gateway,
+            "PATCH",
+            &path,
+            MASTER_KEY,
+            Some(json!({"budget_alert_percent": 50})),
+        )
+        .await;
+        assert_eq!(reply.status, 400, "{}", reply.text());
+        assert_eq!(reply.json()["error"]["param"], "budget_alert_percent");
+        patched(&gateway, &path, MASTER_KEY, json!({"budget_mode": null})).await;
+
+        for (body, field) in [
+            (json!({"budget_mode": "soft"}), "budget_mode"),
+            (
+                json!({"budget_usd": "1", "budget_mode": "SOFTER"}),
+                "budget_mode",
+            ),
+            (
+                json!({"budget_usd": "1", "budget_alert_percent": 0}),
+                "budget_alert_percent",
+            ),
+            (
+                json!({"budget_usd": "1", "budget_alert_percent": 1000}),
+                "budget_alert_percent",
+            ),
+        ] {
+            let body = with(body);
+            let reply = call(&gateway, "POST", collection, MASTER_KEY, Some(body.clone())).await;
+            assert_eq!(
+                reply.status,
+                400,
+                "POST {collection} {body}: {}",
+                reply.text()
+            );
+            assert_eq!(reply.json()["error"]["param"], field, "{body}");
+        }
+    }
+}

@@ -12,7 +12,10 @@ use budget_harness::{Budgeted, PER_TOKEN, chat, start, total_cost, usd};
 use futures_util::StreamExt;
 use serde_json::json;
 use tollgate_server::limits::LimitSettings;
-use tollgate_store::{Budget, BudgetPeriod, NewApiKey, NewOrganization, NewTeam, SpendRecord};
+use tollgate_store::{
+    Budget, BudgetMode as StoreBudgetMode, BudgetPeriod, NewApiKey, NewOrganization, NewTeam,
+    SpendRecord,
+};
 use tollgate_types::NanoUsd;
 
 fn budget(amount: &str, period: BudgetPeriod) -> Option<Budget> {
@@ -380,6 +383,66 @@ async fn soft_budgets_let_the_crossing_call_complete_and_refuse_later_ones() {
     assert_eq!(refused.status, 429);
     assert_eq!(refused.code(), "budget_exceeded");
     assert_eq!(total_cost(&gateway.spend_rows(4).await), usd("0.03"));
+}
+
+/// A budget's own mode wins over the gateway's default (hard here): a soft key lets its
+/// crossing call complete, a hard one refuses the call that might not fit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budgets_own_mode_overrides_the_gateway_default() {
+    let gateway = Arc::new(start(LimitSettings::default()).await);
+    let with_mode = |mode| {
+        budget("0.025", BudgetPeriod::None).map(|budget| Budget {
+            mode: Some(mode),
+            ..budget
+        })
+    };
+    let (soft_id, soft) = gateway
+        .key(keyed("soft", with_mode(StoreBudgetMode::Soft)))
+        .await;
+    let (hard_id, hard) = gateway
+        .key(keyed("hard", with_mode(StoreBudgetMode::Hard)))
+        .await;
+    let call = || chat("metered", 10, false);
+    // Soft: $0.01, $0.02, $0.03 (crossing: admitted while spent < $0.025), then refused.
+    for n in 1..=3 {
+        assert_eq!(
+            gateway.chat(&soft, &call()).await.status,
+            200,
+            "soft call {n}"
+        );
+    }
+    let refused = gateway.chat(&soft, &call()).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (429, "budget_exceeded".to_string())
+    );
+    // Hard: the third call's $0.01 reservation does not fit in the $0.005 left.
+    for n in 1..=2 {
+        assert_eq!(
+            gateway.chat(&hard, &call()).await.status,
+            200,
+            "hard call {n}"
+        );
+    }
+    let refused = gateway.chat(&hard, &call()).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (429, "budget_exceeded".to_string())
+    );
+    let rows = gateway.spend_rows(7).await;
+    assert_eq!(total_cost(&rows), usd("0.05"));
+    assert_refusals_cost_nothing(&rows);
+    gateway.settled().await;
+    let soft_budget = &gateway.explain(&soft_id).await["budgets"][0];
+    assert_eq!(
+        (&soft_budget["mode"], &soft_budget["spent_usd"]),
+        (&json!("soft"), &json!("0.030000000"))
+    );
+    let hard_budget = &gateway.explain(&hard_id).await["budgets"][0];
+    assert_eq!(
+        (&hard_budget["mode"], &hard_budget["spent_usd"]),
+        (&json!("hard"), &json!("0.020000000"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
