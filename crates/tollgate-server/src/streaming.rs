@@ -56,7 +56,7 @@ impl UsageEstimate {
             StreamEvent::ToolCallStart { name, .. } => name.len(),
             StreamEvent::ToolCallDelta { arguments, .. } => arguments.len(),
             StreamEvent::Native(frame) => {
-                if memchr_delta(frame) {
+                if carries_delta(frame) {
                     self.native_deltas += 1;
                 }
                 0
@@ -76,8 +76,10 @@ impl UsageEstimate {
     }
 }
 
-fn memchr_delta(frame: &[u8]) -> bool {
-    frame.windows(8).any(|window| window == b"\"delta\"")
+/// Whether a passthrough frame carries a delta (OpenAI chunks, Anthropic `content_block_delta`).
+fn carries_delta(frame: &[u8]) -> bool {
+    const DELTA: &[u8] = b"\"delta\"";
+    frame.windows(DELTA.len()).any(|window| window == DELTA)
 }
 
 impl StreamAccount {

@@ -611,3 +611,22 @@ async fn a_deployment_over_its_provider_quota_is_skipped_then_refused_with_429()
     assert_eq!(row.cost, Some(NanoUsd::ZERO));
     assert_eq!(gateway.mock.hits_for_model("gpt-4o-mini-alone"), 1);
 }
+
+/// An OpenAI-style upstream reports usage only in its last chunk; cut before it, the call is
+/// billed on an estimate of what was streamed (never $0 for tokens the provider produced).
+#[tokio::test]
+async fn an_openai_stream_cut_before_its_usage_chunk_is_billed_on_an_estimate() {
+    let gateway = gateway("cut-stream").await;
+    let reply = ask(&gateway, "primary", true).await;
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply.text().contains("upstream_connection_error"),
+        "{}",
+        reply.text()
+    );
+    let row = row_of(&gateway, &reply).await;
+    assert_eq!(row.status, 502);
+    assert!(row.usage.output_tokens > 0, "{row:?}");
+    assert!(row.usage.input_tokens > 0, "{row:?}");
+    assert!(row.cost.unwrap() > NanoUsd::ZERO, "{row:?}");
+}
