@@ -487,3 +487,85 @@ async fn budgets_refuse_unpriced_models_and_survive_a_restart() {
     assert_eq!(refused.code(), "budget_exceeded");
     let _ = PER_TOKEN;
 }
+
+/// A webhook receiver: every JSON body POSTed to it, in order.
+async fn webhook_receiver() -> (String, Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
+    use axum::routing::post;
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.ok();
+    });
+    (format!("http://{address}/hook"), received)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alert_threshold_posts_the_webhook_once_per_window() {
+    let (url, received) = webhook_receiver().await;
+    let settings = LimitSettings {
+        alert_at_percent: Some(50),
+        alert_webhook: Some(url),
+        ..LimitSettings::default()
+    };
+    let gateway = Arc::new(start(settings).await);
+    let (key_id, secret) = gateway
+        .key(keyed("alerted", budget("0.10", BudgetPeriod::Daily)))
+        .await;
+    // $0.04 spent: under 50 %, no alert.
+    for _ in 0..4 {
+        assert_eq!(
+            gateway
+                .chat(&secret, &chat("metered", 10, false))
+                .await
+                .status,
+            200
+        );
+    }
+    gateway.settled().await;
+    assert!(received.lock().unwrap().is_empty());
+    // $0.05 reaches 50 %: one alert; more spend in the same window raises no second one.
+    for _ in 0..4 {
+        assert_eq!(
+            gateway
+                .chat(&secret, &chat("metered", 10, false))
+                .await
+                .status,
+            200
+        );
+    }
+    gateway.settled().await;
+    let alerts = received.lock().unwrap().clone();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["type"], "budget.threshold_reached");
+    assert_eq!(alerts[0]["scope"], "key");
+    assert_eq!(alerts[0]["scope_id"], key_id.as_str());
+    assert_eq!(alerts[0]["limit_usd"], "0.100000000");
+    assert_eq!(alerts[0]["spent_usd"], "0.050000000");
+    assert_eq!(alerts[0]["threshold_percent"], 50);
+    assert_eq!(alerts[0]["period"], "daily");
+    // The next day is a new window: crossing again alerts again.
+    gateway.clock.advance(Duration::from_secs(86_400));
+    for _ in 0..5 {
+        assert_eq!(
+            gateway
+                .chat(&secret, &chat("metered", 10, false))
+                .await
+                .status,
+            200
+        );
+    }
+    gateway.settled().await;
+    assert_eq!(received.lock().unwrap().len(), 2);
+}
