@@ -134,18 +134,33 @@ pub(crate) fn word_before(hay: &str, at: usize, bytes: usize, words: &[&str]) ->
     while from < at && !hay.is_char_boundary(from) {
         from += 1;
     }
-    let window = hay.as_bytes().get(from..at).unwrap_or(&[]);
-    if !window.is_ascii() {
+    let raw = hay.as_bytes().get(from..at).unwrap_or(&[]);
+    if !raw.is_ascii() {
         return has_word(&left_window(hay, at, bytes), words);
     }
+    // Lower-cased once into a stack buffer; each word is then tried only where its first byte
+    // occurs.
+    let mut buf = [0u8; LEFT_WINDOW];
+    let Some(window) = buf.get_mut(..raw.len()) else {
+        return false;
+    };
+    window.copy_from_slice(raw);
+    window.make_ascii_lowercase();
+    let window = &*window;
     words.iter().any(|w| {
         let w = w.as_bytes();
-        window.windows(w.len()).enumerate().any(|(i, cand)| {
-            let alone = !w.first().is_some_and(u8::is_ascii_alphanumeric)
-                || i.checked_sub(1)
-                    .and_then(|p| window.get(p))
-                    .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
-            cand.eq_ignore_ascii_case(w) && alone && window.get(i + w.len()) != Some(&b'_')
+        let (Some(&first), Some(last_start)) = (w.first(), window.len().checked_sub(w.len()))
+        else {
+            return false;
+        };
+        (0..=last_start).any(|i| {
+            window.get(i) == Some(&first)
+                && window.get(i..i + w.len()) == Some(w)
+                && (!first.is_ascii_alphanumeric()
+                    || i.checked_sub(1)
+                        .and_then(|p| window.get(p))
+                        .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_')))
+                && window.get(i + w.len()) != Some(&b'_')
         })
     })
 }

@@ -2,7 +2,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::context::{has_word, is_word, left_window, next_char, prev_char, second_char};
+use super::context::{is_word, next_char, prev_char, second_char, word_before};
 
 fn is_local_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "._%+-".contains(c)
@@ -58,9 +58,10 @@ pub(crate) fn ipv4(hay: &str, start: usize, end: usize) -> Option<(usize, usize)
     if is_word(after) || (matches!(after, Some('.' | '-')) && is_word(second_char(hay, end))) {
         return None;
     }
-    let window = left_window(hay, start, 16);
-    if has_word(
-        &window,
+    if word_before(
+        hay,
+        start,
+        16,
         &[
             "version", "ver ", "ver.", "v.", "release", "firmware", "build",
         ],

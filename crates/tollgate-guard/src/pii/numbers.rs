@@ -9,8 +9,6 @@ use super::context::{
     left_window, next_char, number_before, prev_char, word_before,
 };
 
-const SEPS: &[char] = &['-', '.', ' ', '/'];
-
 /// Words that make a bare digit run a card number even next to "order" or "transaction".
 const CARD_CONTEXT: &[&str] = &[
     "card",
@@ -24,6 +22,15 @@ const CARD_CONTEXT: &[&str] = &[
     "carte",
     "karte",
 ];
+
+fn digit_count(value: &str) -> usize {
+    value.bytes().filter(u8::is_ascii_digit).count()
+}
+
+fn balanced_parens(value: &str) -> bool {
+    let count = |p: u8| value.bytes().filter(|b| *b == p).count();
+    count(b'(') == count(b')')
+}
 
 fn bounded_number(hay: &str, start: usize, end: usize) -> bool {
     let before = prev_char(hay, start);
@@ -48,8 +55,8 @@ pub(crate) fn phone_international(hay: &str, start: usize, end: usize) -> Option
         end -= 1;
         value = hay.get(start..end)?;
     }
-    let digits = digits_of(value).len();
-    let balanced = value.matches('(').count() == value.matches(')').count();
+    let digits = digit_count(value);
+    let balanced = balanced_parens(value);
     let doubled = value.contains("  ") || value.contains("--") || value.contains("..");
     ((8..=15).contains(&digits) && balanced && !doubled && bounded_number(hay, start, end))
         .then_some((start, end))
@@ -59,8 +66,8 @@ pub(crate) fn phone_international(hay: &str, start: usize, end: usize) -> Option
 /// (`phone:`, `call me at`, `Tel.`) in the few bytes before it.
 pub(crate) fn phone_with_context(hay: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     let value = hay.get(start..end)?;
-    let digits = digits_of(value).len();
-    let balanced = value.matches('(').count() == value.matches(')').count();
+    let digits = digit_count(value);
+    let balanced = balanced_parens(value);
     // The context test first: most digit runs have no phone word before them.
     (word_before(hay, start, 24, PHONE_CONTEXT)
         && (7..=15).contains(&digits)
@@ -96,10 +103,13 @@ pub(crate) fn phone_nanp(hay: &str, start: usize, end: usize) -> Option<(usize, 
 /// `03-1234-5678`. One separator style throughout, and dates are excluded.
 pub(crate) fn phone_national(hay: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     let value = hay.get(start..end)?;
-    let digits = digits_of(value).len();
-    let seps: Vec<char> = value.chars().filter(|c| SEPS.contains(c)).collect();
-    let one_style = seps.windows(2).all(|w| w.first() == w.get(1));
-    if seps.is_empty() || !one_style || looks_like_date(value) {
+    let digits = digit_count(value);
+    let mut seps = value
+        .bytes()
+        .filter(|b| matches!(b, b'-' | b'.' | b' ' | b'/'));
+    let first_sep = seps.next();
+    let one_style = seps.all(|s| Some(s) == first_sep);
+    if first_sep.is_none() || !one_style || looks_like_date(value) {
         return None;
     }
     ((10..=11).contains(&digits)
