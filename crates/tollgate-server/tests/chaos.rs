@@ -28,6 +28,20 @@ fn cost_in(frame: &str) -> Option<NanoUsd> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_request_is_served_through_random_upstream_failures() {
     let gateway = Arc::new(common::start().await);
+    // Every call runs under a budget, so the books are checked on both sides: the spend log and
+    // the budget counters must agree to the nano-dollar, with nothing left reserved.
+    let created = gateway
+        .store
+        .create_key(tollgate_store::NewApiKey {
+            budget: Some(tollgate_store::Budget::new(
+                NanoUsd::parse_usd("100").unwrap(),
+                tollgate_store::BudgetPeriod::Monthly,
+            )),
+            ..tollgate_store::NewApiKey::named("chaos")
+        })
+        .await
+        .unwrap();
+    let (key_id, secret) = (created.key.id.clone(), Arc::new(created.secret));
     let told = Arc::new(AtomicI64::new(0));
     let saw_cooldown = Arc::new(AtomicBool::new(false));
     let stop_watching = Arc::new(AtomicBool::new(false));
@@ -49,7 +63,7 @@ async fn every_request_is_served_through_random_upstream_failures() {
 
     let results: Vec<(u16, String)> = futures_util::stream::iter(0..REQUESTS)
         .map(|i| {
-            let (gateway, told) = (gateway.clone(), told.clone());
+            let (gateway, told, secret) = (gateway.clone(), told.clone(), secret.clone());
             async move {
                 let stream = i % 2 == 0;
                 let mut body = json!({"model": "chaotic", "messages": [{"role": "user", "content": format!("chaos {i}")}]});
@@ -57,7 +71,15 @@ async fn every_request_is_served_through_random_upstream_failures() {
                     body["stream"] = json!(true);
                     body["stream_options"] = json!({"include_usage": true});
                 }
-                let reply = gateway.post_json("/v1/chat/completions", &body).await;
+                let auth = format!("Bearer {secret}");
+                let reply = gateway
+                    .send(
+                        "POST",
+                        "/v1/chat/completions",
+                        &[("authorization", &auth)],
+                        serde_json::to_vec(&body).unwrap().into(),
+                    )
+                    .await;
                 let cost = if stream {
                     reply.text().split("\n\n").filter(|f| f.contains("\"usage\":{")).find_map(cost_in)
                 } else {
@@ -118,6 +140,25 @@ async fn every_request_is_served_through_random_upstream_failures() {
         NanoUsd(recorded),
         NanoUsd(told.load(Ordering::Relaxed)),
         "the books balance"
+    );
+    // The budget settled exactly what the log recorded, and holds nothing any more.
+    let mut explained = serde_json::Value::Null;
+    for _ in 0..100 {
+        explained = gateway
+            .get(&format!("/admin/v1/budgets/explain?key_id={key_id}"))
+            .await
+            .json();
+        if explained["budgets"][0]["reserved_usd"] == "0.000000000" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let budget = &explained["budgets"][0];
+    assert_eq!(budget["reserved_usd"], "0.000000000", "{explained}");
+    assert_eq!(
+        NanoUsd::parse_usd(budget["spent_usd"].as_str().unwrap()),
+        Some(NanoUsd(recorded)),
+        "the budget and the spend log disagree"
     );
     assert!(
         saw_cooldown.load(Ordering::Relaxed),
