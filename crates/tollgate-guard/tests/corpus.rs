@@ -2,10 +2,14 @@
 //! for injection, printed as a markdown table (written to `corpus/RESULTS.md` when
 //! `TOLLGATE_WRITE_RESULTS=1`), with asserted floors:
 //!
-//! - PII over all entity types: precision >= 0.95 and recall >= 0.95;
-//! - every entity type with at least 5 labelled values: precision and recall >= 0.90;
-//! - injection at the default threshold (500 per-mille): recall >= 0.85 and false-positive
-//!   rate <= 0.03.
+//! - PII over all entity types: precision and recall >= 0.98;
+//! - every entity type: precision and recall >= 0.95;
+//! - injection at the default threshold (500 per-mille), whole corpus: recall >= 0.95 and
+//!   false-positive rate <= 0.01;
+//! - injection on the held-out file (`heldout.jsonl`, never used to write rules): recall >= 0.84
+//!   and false-positive rate <= 0.03.
+//!
+//! The floors sit one case below what the detectors achieve, so a regression fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -211,7 +215,16 @@ fn corpus_precision_and_recall() {
         )
         .unwrap();
     }
-    writeln!(table, "\nFloors asserted: all-PII precision and recall >= 0.95; per entity (>= 5 labels) >= 0.90; injection recall >= 0.85 at FPR <= 0.03.").unwrap();
+    let [ho_caught, ho_attacks, ho_flagged, ho_benign] =
+        per_file.get("heldout.jsonl").copied().unwrap_or_default();
+    let ho_recall = ratio(ho_caught, ho_attacks);
+    let ho_fpr = ratio(ho_flagged, ho_benign);
+    writeln!(
+        table,
+        "\nHeld-out injection: recall {ho_recall:.3} ({ho_caught}/{ho_attacks}) at FPR {ho_fpr:.3} ({ho_flagged}/{ho_benign})."
+    )
+    .unwrap();
+    writeln!(table, "\nFloors asserted: all-PII precision and recall >= 0.98; every entity >= 0.95; injection (all cases) recall >= 0.95 at FPR <= 0.01; held-out injection recall >= 0.84 at FPR <= 0.03.").unwrap();
     println!("{table}");
     for e in &errors {
         println!("{e}");
@@ -222,21 +235,28 @@ fn corpus_precision_and_recall() {
     }
 
     assert!(
-        total.precision() >= 0.95,
+        total.precision() >= 0.98,
         "PII precision {:.3}",
         total.precision()
     );
-    assert!(total.recall() >= 0.95, "PII recall {:.3}", total.recall());
+    assert!(total.recall() >= 0.98, "PII recall {:.3}", total.recall());
     for (name, c) in &per_entity {
-        if c.tp + c.fn_ >= 5 {
-            assert!(
-                c.precision() >= 0.90,
-                "{name} precision {:.3}",
-                c.precision()
-            );
-            assert!(c.recall() >= 0.90, "{name} recall {:.3}", c.recall());
-        }
+        assert!(
+            c.precision() >= 0.95,
+            "{name} precision {:.3}",
+            c.precision()
+        );
+        assert!(c.recall() >= 0.95, "{name} recall {:.3}", c.recall());
     }
-    assert!(inj_recall >= 0.85, "injection recall {inj_recall:.3}");
-    assert!(fpr <= 0.03, "injection false-positive rate {fpr:.3}");
+    assert!(inj_recall >= 0.95, "injection recall {inj_recall:.3}");
+    assert!(fpr <= 0.01, "injection false-positive rate {fpr:.3}");
+    assert!(ho_attacks >= 20 && ho_benign >= 30, "held-out file shrank");
+    assert!(
+        ho_recall >= 0.84,
+        "held-out injection recall {ho_recall:.3}"
+    );
+    assert!(
+        ho_fpr <= 0.03,
+        "held-out injection false-positive rate {ho_fpr:.3}"
+    );
 }

@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 use crate::error::GuardConfigError;
 use crate::normalize::{Normalized, normalize};
 use crate::phrases::PhraseDfa;
-use lexicon::{Cue, EXTRACT_TARGETS, EXTRACT_VERBS, MODIFIERS, TARGETS, VERBS, rot13};
+use lexicon::{
+    Cue, EXTRACT_TARGETS, EXTRACT_VERBS, MODIFIERS, SAFETY_TARGETS, Strength, TARGETS, VERBS, rot13,
+};
 use phrases::PHRASES;
 
 /// Bytes allowed between an override verb and its target ("ignore all of the previous
@@ -122,6 +124,9 @@ impl InjectionDetector {
         for target in TARGETS {
             add(target, Cue::Target, target.is_ascii());
         }
+        for target in SAFETY_TARGETS {
+            add(target, Cue::SafetyTarget, target.is_ascii());
+        }
         for modifier in MODIFIERS {
             add(modifier, Cue::Modifier, modifier.is_ascii());
         }
@@ -196,76 +201,128 @@ impl InjectionDetector {
                 });
             }
         });
+        // Verbs overlapping at one position ("ignore" and "ignore all") are one piece of
+        // evidence: the strongest reading counts, under the first entry's identity.
+        let mut verbs: Vec<(usize, u32, &'static str, u16, bool)> = Vec::new();
         for hit in &hits {
             let cue = hit.id;
             match hit.entry.cue {
                 Cue::Phrase(name, weight) => signals.add(name, cue, weight),
                 Cue::ExtractTarget => signals.add("prompt_probe", cue, 100),
-                Cue::Verb { strong, verb_last } => {
-                    if let Some(modified) =
-                        paired(text, &hits, hit, verb_last, |c| c == Cue::Target)
-                    {
-                        let weight: u16 = match (strong, modified) {
-                            (true, true) => 800,
-                            (true, false) => 550,
-                            (false, true) => 450,
-                            (false, false) => 300,
+                Cue::Verb {
+                    strength,
+                    verb_last,
+                } => {
+                    if let Some(pair) = paired(text, &hits, hit, verb_last, |c| {
+                        matches!(c, Cue::Target | Cue::SafetyTarget)
+                    }) {
+                        let mut weight: u16 = match (strength, pair.modified) {
+                            (Strength::Strong, true) => 800,
+                            (Strength::Strong, false) => 550,
+                            (Strength::Weak, true) => 450,
+                            (Strength::Weak, false) => 300,
+                            (Strength::Mild, true) => 350,
+                            (Strength::Mild, false) => 250,
                         };
-                        signals.add("override", cue, discounted(text, hit, weight));
-                        if hit.entry.rot13 {
-                            signals.add("rot13", CUE_ROT13, 200);
+                        // Safety rules and filters are what attacks aim at; everyday rules and
+                        // settings are what people override at work.
+                        if pair.safety {
+                            weight += 100;
                         }
+                        let weight = discounted(text, hit, weight);
+                        verbs.push((hit.start, cue, "override", weight, hit.entry.rot13));
                     }
                 }
                 Cue::ExtractVerb { verb_last } => {
                     if paired(text, &hits, hit, verb_last, |c| c == Cue::ExtractTarget).is_some() {
-                        signals.add("extraction", cue, discounted(text, hit, 650));
-                        if hit.entry.rot13 {
-                            signals.add("rot13", CUE_ROT13, 200);
-                        }
+                        let weight = discounted(text, hit, 650);
+                        verbs.push((hit.start, cue, "extraction", weight, hit.entry.rot13));
                     }
                 }
-                Cue::Target | Cue::Modifier => {}
+                Cue::Target | Cue::SafetyTarget | Cue::Modifier => {}
+            }
+        }
+        verbs.sort_by_key(|&(start, cue, ..)| (start, cue));
+        for (i, &(start, cue, name, _, _)) in verbs.iter().enumerate() {
+            if i > 0
+                && verbs
+                    .get(i - 1)
+                    .is_some_and(|p| p.0 == start && p.2 == name)
+            {
+                continue;
+            }
+            let same = verbs.iter().filter(|v| v.0 == start && v.2 == name);
+            let weight = same.clone().map(|v| v.3).max().unwrap_or(0);
+            signals.add(name, cue, weight);
+            if same.clone().any(|v| v.4) {
+                signals.add("rot13", CUE_ROT13, 200);
             }
         }
     }
 }
 
-/// A verb that follows "try to", "how to"... describes an attack rather than commanding one
-/// ("filters that block attempts to override the rules"), so it counts for less.
+/// A verb that follows "try to", "how to", "such as"... describes or quotes an attack rather
+/// than commanding one ("filters that block attempts to override the rules", "phrases such as
+/// 'ignore previous instructions'"), so it counts for less.
 fn discounted(text: &str, verb: &Hit, weight: u16) -> u16 {
     const DESCRIPTIVE: &[&str] = &[
-        "try to ",
-        "tries to ",
-        "trying to ",
-        "attempt to ",
-        "attempts to ",
-        "how to ",
-        "used to ",
-        "ways to ",
+        "try to",
+        "tries to",
+        "trying to",
+        "attempt to",
+        "attempts to",
+        "how to",
+        "used to",
+        "ways to",
+        "such as",
+        "e.g.",
+        "phrases like",
+        "the phrase",
+        "prompts like",
+        "messages like",
+        "detect",
+        "prevent",
+        "block",
+        "against",
     ];
-    let mut from = verb.start.saturating_sub(12);
+    let mut from = verb.start.saturating_sub(16);
     while !text.is_char_boundary(from) {
         from += 1;
     }
-    let before = text.get(from..verb.start).unwrap_or("");
-    if DESCRIPTIVE.iter().any(|d| before.ends_with(d)) {
-        weight * 3 / 5
-    } else {
-        weight
-    }
+    let before = text
+        .get(from..verb.start)
+        .unwrap_or("")
+        .trim_end_matches([' ', '"', '\'', '`', ':', '(']);
+    let descriptive = DESCRIPTIVE.iter().any(|d| {
+        before.ends_with(d)
+            && before
+                .len()
+                .checked_sub(d.len() + 1)
+                .and_then(|i| before.as_bytes().get(i))
+                .is_none_or(|b| !b.is_ascii_alphanumeric())
+    });
+    if descriptive { weight * 3 / 5 } else { weight }
+}
+
+/// How a verb found its object.
+#[derive(Debug, Clone, Copy, Default)]
+struct Pair {
+    /// A modifier ("previous", "all") sat between them.
+    modified: bool,
+    /// The object is a safety mechanism (filters, guardrails).
+    safety: bool,
 }
 
 /// Finds a hit matching `want` after `verb` (or before it, for verb-last forms) within the
-/// window and the same sentence. Returns whether a modifier sat between them.
+/// window and the same sentence.
 fn paired(
     text: &str,
     hits: &[Hit],
     verb: &Hit,
     verb_last: bool,
     want: impl Fn(Cue) -> bool,
-) -> Option<bool> {
-    let mut best: Option<bool> = None;
+) -> Option<Pair> {
+    let mut best: Option<Pair> = None;
     for other in hits {
         if !want(other.entry.cue) || other.entry.rot13 != verb.entry.rot13 {
             continue;
@@ -290,7 +347,9 @@ fn paired(
                 && h.start >= gap_start
                 && h.end <= gap_end
         });
-        best = Some(best.unwrap_or(false) || modified);
+        let found = best.get_or_insert_default();
+        found.modified |= modified;
+        found.safety |= other.entry.cue == Cue::SafetyTarget;
     }
     best
 }
