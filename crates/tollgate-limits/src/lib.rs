@@ -19,7 +19,10 @@
 //!
 //! Backends: everything that counts sits behind [`Counters`] and [`RateLimiter`], whose
 //! methods are each one atomic operation that maps onto one Redis Lua script. The in-process
-//! backends are [`InProcessCounters`] and [`InProcessRateLimiter`].
+//! backends are [`InProcessCounters`] and [`InProcessRateLimiter`] (one instance); the Redis
+//! backends, [`RedisCounters`] and [`RedisRateLimiter`], count for every instance sharing one
+//! Redis. Parallel limits ([`ParallelLimiter`]) stay in each process: an in-flight slot is
+//! held by a connection that lives in one process anyway.
 
 mod budget;
 mod clock;
@@ -30,8 +33,10 @@ mod in_process;
 mod parallel;
 mod period;
 mod rate;
+mod redis;
 mod scope;
 
+pub use crate::redis::{DEFAULT_REDIS_PREFIX, RedisConnection, RedisCounters, RedisRateLimiter};
 pub use budget::{BudgetAlert, BudgetMode, BudgetSpec, Refusal, RefusalCode};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use counters::{

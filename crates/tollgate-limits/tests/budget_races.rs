@@ -1,11 +1,13 @@
 //! The race tests: 500 concurrent reservations against budgets that cover only some.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
 
-use common::{DAY_MS, SUNDAY_AFTERNOON, assert_refusals_justified, counters, manual_clock, race};
+use common::Backend;
+use common::{DAY_MS, SUNDAY_AFTERNOON, assert_refusals_justified, manual_clock, race};
 use tollgate_limits::{BudgetSpec, Period, RefusalCode, Scope};
 use tollgate_types::NanoUsd;
 
@@ -16,10 +18,9 @@ fn key_budget(limit: i64) -> BudgetSpec {
     BudgetSpec::hard(Scope::Key("k".into()), NanoUsd(limit), Period::None)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn exact_cost_serves_floor_of_budget_over_cost() {
+async fn exact_cost_serves_floor_of_budget_over_cost(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let budget = 137 * COST + COST / 2;
 
     let result = race(
@@ -52,10 +53,9 @@ async fn exact_cost_serves_floor_of_budget_over_cost() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn cheaper_than_reserved_never_overspends() {
+async fn cheaper_than_reserved_never_overspends(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let budget = 100 * COST;
 
     let result = race(
@@ -80,10 +80,9 @@ async fn cheaper_than_reserved_never_overspends() {
     assert_refusals_justified(&result.refused);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn team_budget_shared_by_several_keys() {
+async fn team_budget_shared_by_several_keys(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let team_budget = 71 * COST + 1;
     let budgets = |i: usize| {
         vec![
@@ -133,12 +132,11 @@ async fn team_budget_shared_by_several_keys() {
     assert_refusals_justified(&result.refused);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn across_a_period_reset() {
+async fn across_a_period_reset(backend: Backend) {
     // 23:59:00 on Sunday, a daily budget of 50 calls.
     let before_midnight = SUNDAY_AFTERNOON - 15 * 3_600_000 + DAY_MS - 60_000;
     let clock = manual_clock(before_midnight);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let budget = 50 * COST;
     let daily = |_: usize| {
         vec![BudgetSpec::hard(
@@ -191,10 +189,9 @@ async fn across_a_period_reset() {
     assert_eq!(third.served, 50);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn credit_balance_refuses_with_insufficient_credits() {
+async fn credit_balance_refuses_with_insufficient_credits(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let budgets = |i: usize| {
         vec![
             BudgetSpec::hard(
@@ -227,10 +224,9 @@ async fn credit_balance_refuses_with_insufficient_credits() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn default_budget_holds_for_a_new_end_user_burst() {
+async fn default_budget_holds_for_a_new_end_user_burst(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     // The default for end users not seen before: every one of the burst's calls carries it.
     let default_budget = NanoUsd(12 * COST);
     let budgets = |_: usize| {
@@ -262,3 +258,12 @@ async fn default_budget_holds_for_a_new_end_user_burst() {
     };
     assert_eq!(counters.spent(&other).await.unwrap(), NanoUsd::ZERO);
 }
+
+on_both_backends!(
+    exact_cost_serves_floor_of_budget_over_cost,
+    cheaper_than_reserved_never_overspends,
+    team_budget_shared_by_several_keys,
+    across_a_period_reset,
+    credit_balance_refuses_with_insufficient_credits,
+    default_budget_holds_for_a_new_end_user_burst,
+);

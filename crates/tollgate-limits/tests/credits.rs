@@ -1,9 +1,11 @@
 //! Credit purchases, platform fees and balances.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
-use common::{SUNDAY_AFTERNOON, counters, manual_clock, request};
+use common::Backend;
+use common::{SUNDAY_AFTERNOON, manual_clock, request};
 use tollgate_limits::{
     BudgetSpec, CreditTotals, FeeSchedule, LedgerEntry, LedgerKind, RefusalCode, ReserveError,
     balance,
@@ -76,8 +78,7 @@ fn the_balance_is_the_ledger_sum() {
     }
 }
 
-#[tokio::test]
-async fn the_ledger_seeds_the_credit_budget() {
+async fn the_ledger_seeds_the_credit_budget(backend: Backend) {
     let ledger = [
         FeeSchedule::default()
             .purchase(None, NanoUsd(10 * USD))
@@ -93,7 +94,7 @@ async fn the_ledger_seeds_the_credit_budget() {
     ];
     let totals = CreditTotals::of(&ledger).unwrap();
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let credits = BudgetSpec::credits("o", totals.credited);
     assert!(counters.seed_spent(&credits, totals.spent).await.unwrap());
 
@@ -109,3 +110,5 @@ async fn the_ledger_seeds_the_credit_budget() {
         .await
         .unwrap();
 }
+
+on_both_backends!(the_ledger_seeds_the_credit_budget,);

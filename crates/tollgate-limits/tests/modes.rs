@@ -1,11 +1,13 @@
 //! Hard and soft budgets, alerts, and what a refusal says.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
 
-use common::{DAY_MS, SUNDAY_AFTERNOON, counters, manual_clock, request};
+use common::Backend;
+use common::{DAY_MS, SUNDAY_AFTERNOON, manual_clock, request};
 use tollgate_limits::{
     BudgetMode, BudgetSpec, Period, RefusalCode, ReserveError, Scope, SettleOutcome,
 };
@@ -15,10 +17,9 @@ fn key() -> Scope {
     Scope::Key("k".into())
 }
 
-#[tokio::test]
-async fn hard_admits_an_exact_fit_and_refuses_one_nano_more() {
+async fn hard_admits_an_exact_fit_and_refuses_one_nano_more(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let spec = BudgetSpec::hard(key(), NanoUsd(1_000), Period::Daily);
     counters
         .reserve(request("a", vec![spec.clone()], 600))
@@ -56,10 +57,9 @@ async fn hard_admits_an_exact_fit_and_refuses_one_nano_more() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn soft_lets_the_crossing_call_complete_and_refuses_later_ones() {
+async fn soft_lets_the_crossing_call_complete_and_refuses_later_ones(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let spec = BudgetSpec::soft(key(), NanoUsd(1_000), Period::Daily);
     for (id, cost) in [("a", 400), ("b", 400), ("crossing", 400)] {
         counters
@@ -85,10 +85,9 @@ async fn soft_lets_the_crossing_call_complete_and_refuses_later_ones() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn a_refusal_anywhere_holds_nothing_anywhere() {
+async fn a_refusal_anywhere_holds_nothing_anywhere(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let chain = vec![
         BudgetSpec::hard(key(), NanoUsd(10_000), Period::None),
         BudgetSpec::hard(Scope::Team("t".into()), NanoUsd(10_000), Period::None),
@@ -115,10 +114,9 @@ async fn a_refusal_anywhere_holds_nothing_anywhere() {
     );
 }
 
-#[tokio::test]
-async fn alerts_fire_once_per_window() {
+async fn alerts_fire_once_per_window(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let spec = BudgetSpec::hard(key(), NanoUsd(1_000), Period::Daily).with_alert_at_percent(80);
     let mut alerts = Vec::new();
     for (i, cost) in [500, 299, 1, 100, 50].into_iter().enumerate() {
@@ -156,10 +154,9 @@ async fn alerts_fire_once_per_window() {
     assert_eq!(alert.window_start_ms, 1_710_115_200_000);
 }
 
-#[tokio::test]
-async fn a_changed_limit_applies_to_the_next_call() {
+async fn a_changed_limit_applies_to_the_next_call(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let small = BudgetSpec::hard(key(), NanoUsd(1_000), Period::None);
     counters
         .reserve(request("a", vec![small.clone()], 1_000))
@@ -183,10 +180,9 @@ async fn a_changed_limit_applies_to_the_next_call() {
     assert_eq!(report.spent, NanoUsd(1_000), "spend survives the change");
 }
 
-#[tokio::test]
-async fn insufficient_credits_names_the_organization() {
+async fn insufficient_credits_names_the_organization(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let refused = counters
         .reserve(request(
             "a",
@@ -204,3 +200,12 @@ async fn insufficient_credits_names_the_organization() {
             .starts_with("Insufficient credits for credits of organization o-1")
     );
 }
+
+on_both_backends!(
+    hard_admits_an_exact_fit_and_refuses_one_nano_more,
+    soft_lets_the_crossing_call_complete_and_refuses_later_ones,
+    a_refusal_anywhere_holds_nothing_anywhere,
+    alerts_fire_once_per_window,
+    a_changed_limit_applies_to_the_next_call,
+    insufficient_credits_names_the_organization,
+);

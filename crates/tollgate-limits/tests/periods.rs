@@ -1,11 +1,13 @@
 //! Where budget windows start and end, and budgets resetting exactly at the boundary.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
 
-use common::{counters, manual_clock, request};
+use common::Backend;
+use common::{manual_clock, request};
 use tollgate_limits::{BudgetSpec, Period, ReserveError, Scope, UtcOffset};
 use tollgate_types::NanoUsd;
 
@@ -119,9 +121,9 @@ fn period_names_round_trip() {
 }
 
 /// Exhaust a budget just before its boundary; the first millisecond after it is a new window.
-async fn resets_exactly_at(period: Period, boundary: i64, offset: UtcOffset) {
+async fn resets_exactly_at(backend: &Backend, period: Period, boundary: i64, offset: UtcOffset) {
     let clock = manual_clock(boundary - 1);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let spec = BudgetSpec::hard(Scope::Key("k".into()), NanoUsd(1_000), period).with_offset(offset);
     counters
         .reserve(request("a", vec![spec.clone()], 1_000))
@@ -141,19 +143,17 @@ async fn resets_exactly_at(period: Period, boundary: i64, offset: UtcOffset) {
         .unwrap();
 }
 
-#[tokio::test]
-async fn budgets_reset_at_midnight_monday_and_the_first() {
-    resets_exactly_at(Period::Daily, MONDAY_11_0H, UtcOffset::UTC).await;
-    resets_exactly_at(Period::Weekly, MONDAY_11_0H, UtcOffset::UTC).await;
-    resets_exactly_at(Period::Monthly, MAR_1_0H, UtcOffset::UTC).await;
+async fn budgets_reset_at_midnight_monday_and_the_first(backend: Backend) {
+    resets_exactly_at(&backend, Period::Daily, MONDAY_11_0H, UtcOffset::UTC).await;
+    resets_exactly_at(&backend, Period::Weekly, MONDAY_11_0H, UtcOffset::UTC).await;
+    resets_exactly_at(&backend, Period::Monthly, MAR_1_0H, UtcOffset::UTC).await;
     let plus_two = UtcOffset::from_minutes(120).unwrap();
-    resets_exactly_at(Period::Daily, 1_710_108_000_000, plus_two).await;
+    resets_exactly_at(&backend, Period::Daily, 1_710_108_000_000, plus_two).await;
 }
 
-#[tokio::test]
-async fn a_lifetime_budget_never_resets() {
+async fn a_lifetime_budget_never_resets(backend: Backend) {
     let clock = manual_clock(SUNDAY_15H);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let spec = BudgetSpec::hard(Scope::Key("k".into()), NanoUsd(1_000), Period::None);
     counters
         .reserve(request("a", vec![spec.clone()], 1_000))
@@ -167,3 +167,8 @@ async fn a_lifetime_budget_never_resets() {
     };
     assert_eq!(refusal.resets_at_ms, None);
 }
+
+on_both_backends!(
+    budgets_reset_at_midnight_monday_and_the_first,
+    a_lifetime_budget_never_resets,
+);

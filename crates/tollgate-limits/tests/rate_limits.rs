@@ -1,21 +1,18 @@
 //! Requests/min and tokens/min with a hand-moved clock: exact counts at the boundary.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::Backend;
 use common::{SUNDAY_AFTERNOON, manual_clock};
 use tokio::sync::Barrier;
 use tollgate_limits::{
-    CounterError, InProcessRateLimiter, ManualClock, Quota, RateCheck, RateError, RateKind,
-    RateLimited, RateLimiter, Scope, go_duration,
+    CounterError, Quota, RateCheck, RateError, RateKind, RateLimited, Scope, go_duration,
 };
-
-fn limiter(clock: &Arc<ManualClock>) -> Arc<dyn RateLimiter> {
-    Arc::new(InProcessRateLimiter::new(clock.clone()))
-}
 
 fn key() -> Scope {
     Scope::Key("k".into())
@@ -28,10 +25,9 @@ fn limited(result: Result<tollgate_limits::RateGrant, RateError>) -> RateLimited
     }
 }
 
-#[tokio::test]
-async fn sixty_per_minute_is_a_burst_of_sixty_then_one_per_second() {
+async fn sixty_per_minute_is_a_burst_of_sixty_then_one_per_second(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let limiter = limiter(&clock);
+    let limiter = backend.rate_limiter(&clock);
     let rpm = || vec![RateCheck::requests(key(), 60)];
 
     let first = limiter.acquire(rpm()).await.unwrap();
@@ -82,11 +78,10 @@ async fn sixty_per_minute_is_a_burst_of_sixty_then_one_per_second() {
     limited(limiter.acquire(rpm()).await);
 }
 
-#[tokio::test]
-async fn uneven_limits_stay_exact() {
+async fn uneven_limits_stay_exact(backend: Backend) {
     // 7 per minute: one every 8571.43 ms, never rounded.
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let limiter = limiter(&clock);
+    let limiter = backend.rate_limiter(&clock);
     let rpm = || vec![RateCheck::requests(key(), 7)];
     for _ in 0..7 {
         limiter.acquire(rpm()).await.unwrap();
@@ -106,10 +101,9 @@ async fn uneven_limits_stay_exact() {
     limited(limiter.acquire(rpm()).await);
 }
 
-#[tokio::test]
-async fn tokens_reserve_the_worst_case_and_refund_the_rest() {
+async fn tokens_reserve_the_worst_case_and_refund_the_rest(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let limiter = limiter(&clock);
+    let limiter = backend.rate_limiter(&clock);
     let tpm = |tokens| vec![RateCheck::tokens(key(), 1_000, tokens)];
 
     let grant = limiter.acquire(tpm(600)).await.unwrap();
@@ -138,10 +132,9 @@ async fn tokens_reserve_the_worst_case_and_refund_the_rest() {
     assert_eq!(grant.tokens.unwrap().remaining, 300);
 }
 
-#[tokio::test]
-async fn a_call_larger_than_the_whole_limit_can_never_fit() {
+async fn a_call_larger_than_the_whole_limit_can_never_fit(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let limiter = limiter(&clock);
+    let limiter = backend.rate_limiter(&clock);
     let refused = limited(
         limiter
             .acquire(vec![RateCheck::tokens(key(), 1_000, 1_001)])
@@ -163,10 +156,9 @@ async fn a_call_larger_than_the_whole_limit_can_never_fit() {
     assert_eq!(zero.retry_after_ms, None, "a limit of 0 allows nothing");
 }
 
-#[tokio::test]
-async fn every_limit_or_none() {
+async fn every_limit_or_none(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let limiter = limiter(&clock);
+    let limiter = backend.rate_limiter(&clock);
     let team = Scope::Team("t".into());
     for _ in 0..2 {
         limiter
@@ -191,10 +183,9 @@ async fn every_limit_or_none() {
     );
 }
 
-#[tokio::test]
-async fn headers_report_the_tightest_limit_of_each_kind() {
+async fn headers_report_the_tightest_limit_of_each_kind(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let limiter = limiter(&clock);
+    let limiter = backend.rate_limiter(&clock);
     let grant = limiter
         .acquire(vec![
             RateCheck::requests(key(), 100),
@@ -223,10 +214,9 @@ async fn headers_report_the_tightest_limit_of_each_kind() {
     assert_eq!(headers[5], ("x-ratelimit-reset-tokens", "1s".to_string()));
 }
 
-#[tokio::test]
-async fn a_changed_limit_keeps_the_used_fraction() {
+async fn a_changed_limit_keeps_the_used_fraction(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let limiter = limiter(&clock);
+    let limiter = backend.rate_limiter(&clock);
     for _ in 0..30 {
         limiter
             .acquire(vec![RateCheck::requests(key(), 60)])
@@ -244,10 +234,9 @@ async fn a_changed_limit_keeps_the_used_fraction() {
     );
 }
 
-#[tokio::test]
-async fn duplicate_checks_are_rejected() {
+async fn duplicate_checks_are_rejected(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let limiter = limiter(&clock);
+    let limiter = backend.rate_limiter(&clock);
     let twice = vec![RateCheck::requests(key(), 5), RateCheck::requests(key(), 9)];
     assert!(matches!(
         limiter.acquire(twice).await,
@@ -255,10 +244,9 @@ async fn duplicate_checks_are_rejected() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn five_hundred_at_once_get_exactly_the_limit() {
+async fn five_hundred_at_once_get_exactly_the_limit(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let limiter = limiter(&clock);
+    let limiter = backend.rate_limiter(&clock);
     let barrier = Arc::new(Barrier::new(500));
     let mut handles = Vec::new();
     for i in 0..500 {
@@ -280,10 +268,9 @@ async fn five_hundred_at_once_get_exactly_the_limit() {
     assert_eq!(granted, 137);
 }
 
-#[tokio::test]
-async fn reap_drops_full_buckets_only() {
+async fn reap_drops_full_buckets_only(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let limiter = limiter(&clock);
+    let limiter = backend.rate_limiter(&clock);
     limiter
         .acquire(vec![RateCheck::requests(key(), 60)])
         .await
@@ -334,3 +321,16 @@ fn quotas_reject_nonsense_periods() {
     assert_eq!(Quota::per_minute(u64::MAX).limit(), Quota::MAX_LIMIT);
     assert_eq!(RateKind::Tokens.as_str(), "tokens");
 }
+
+on_both_backends!(
+    sixty_per_minute_is_a_burst_of_sixty_then_one_per_second,
+    uneven_limits_stay_exact,
+    tokens_reserve_the_worst_case_and_refund_the_rest,
+    a_call_larger_than_the_whole_limit_can_never_fit,
+    every_limit_or_none,
+    headers_report_the_tightest_limit_of_each_kind,
+    a_changed_limit_keeps_the_used_fraction,
+    duplicate_checks_are_rejected,
+    five_hundred_at_once_get_exactly_the_limit,
+    reap_drops_full_buckets_only,
+);

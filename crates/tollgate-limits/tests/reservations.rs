@@ -1,16 +1,17 @@
 //! Reservation life cycle: idempotency, leases, renewals, explain, reap, seeding, the guard.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{SUNDAY_AFTERNOON, counters, manual_clock, request};
+use common::Backend;
+use common::{SUNDAY_AFTERNOON, manual_clock, request};
 use tokio_util::task::TaskTracker;
 use tollgate_limits::{
-    BudgetSpec, CounterError, InProcessCounters, Period, ReleaseOutcome, RenewOutcome,
-    ReservationGuard, ReservationId, ReserveError, Scope, SettleOutcome,
+    BudgetSpec, CounterError, Period, ReleaseOutcome, RenewOutcome, ReservationGuard,
+    ReservationId, ReserveError, Scope, SettleOutcome,
 };
 use tollgate_types::NanoUsd;
 
@@ -26,10 +27,9 @@ fn id(text: &str) -> ReservationId {
     ReservationId::from(text)
 }
 
-#[tokio::test]
-async fn settle_is_idempotent() {
+async fn settle_is_idempotent(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     counters
         .reserve(request("a", budget(1_000), 400))
         .await
@@ -61,10 +61,9 @@ async fn settle_is_idempotent() {
     );
 }
 
-#[tokio::test]
-async fn release_is_idempotent_and_charges_nothing() {
+async fn release_is_idempotent_and_charges_nothing(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     counters
         .reserve(request("a", budget(1_000), 400))
         .await
@@ -91,10 +90,9 @@ async fn release_is_idempotent_and_charges_nothing() {
     );
 }
 
-#[tokio::test]
-async fn a_repeated_reserve_finds_the_same_hold() {
+async fn a_repeated_reserve_finds_the_same_hold(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let first = counters
         .reserve(request("a", budget(1_000), 400))
         .await
@@ -115,10 +113,9 @@ async fn a_repeated_reserve_finds_the_same_hold() {
     );
 }
 
-#[tokio::test]
-async fn unknown_ids_change_nothing() {
+async fn unknown_ids_change_nothing(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     assert_eq!(
         counters.settle(&id("x"), NanoUsd(5)).await.unwrap(),
         SettleOutcome::Unknown
@@ -137,10 +134,9 @@ async fn unknown_ids_change_nothing() {
     assert_eq!(counters.explain(&key()).await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn a_dead_holders_reservation_expires_and_frees_the_budget() {
+async fn a_dead_holders_reservation_expires_and_frees_the_budget(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let mut dead = request("dead", budget(1_000), 800);
     dead.lease = Duration::from_secs(30);
     counters.reserve(dead).await.unwrap();
@@ -166,10 +162,9 @@ async fn a_dead_holders_reservation_expires_and_frees_the_budget() {
     );
 }
 
-#[tokio::test]
-async fn a_late_settle_after_expiry_is_still_charged() {
+async fn a_late_settle_after_expiry_is_still_charged(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let mut slow = request("slow", budget(1_000), 800);
     slow.lease = Duration::from_secs(30);
     counters.reserve(slow).await.unwrap();
@@ -195,10 +190,9 @@ async fn a_late_settle_after_expiry_is_still_charged() {
     );
 }
 
-#[tokio::test]
-async fn renewing_keeps_a_long_stream_held() {
+async fn renewing_keeps_a_long_stream_held(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let mut stream = request("stream", budget(1_000), 800);
     stream.lease = Duration::from_secs(30);
     counters.reserve(stream).await.unwrap();
@@ -223,10 +217,9 @@ async fn renewing_keeps_a_long_stream_held() {
     ));
 }
 
-#[tokio::test]
-async fn an_overrun_is_charged_and_reported() {
+async fn an_overrun_is_charged_and_reported(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     counters
         .reserve(request("a", budget(1_000), 400))
         .await
@@ -240,10 +233,9 @@ async fn an_overrun_is_charged_and_reported() {
     assert_eq!(counters.spent(&key()).await.unwrap(), NanoUsd(450));
 }
 
-#[tokio::test]
-async fn explain_lists_the_numbers_and_open_holds() {
+async fn explain_lists_the_numbers_and_open_holds(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let daily = vec![BudgetSpec::hard(key(), NanoUsd(10_000), Period::Daily)];
     counters
         .reserve(request("a", daily.clone(), 1_000))
@@ -269,14 +261,11 @@ async fn explain_lists_the_numbers_and_open_holds() {
     assert_eq!(report.resets_at_ms, Some(1_710_115_200_000)); // 2024-03-11T00:00Z
 }
 
-#[tokio::test]
-async fn reap_frees_expired_forgets_closed_and_drops_idle_scopes() {
+async fn reap_frees_expired_forgets_closed_and_drops_idle_scopes(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = Arc::new(InProcessCounters::with_retention(
-        clock.clone(),
-        Duration::from_secs(10),
-    ));
-    use tollgate_limits::Counters;
+    let counters = backend
+        .counters_with_retention(&clock, Duration::from_secs(10))
+        .await;
     let daily = |scope: Scope| vec![BudgetSpec::hard(scope, NanoUsd(10_000), Period::Daily)];
     counters
         .reserve(request("open", daily(key()), 100))
@@ -314,10 +303,9 @@ async fn reap_frees_expired_forgets_closed_and_drops_idle_scopes() {
     assert_eq!(counters.explain(&team).await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn seeded_spend_counts_and_is_applied_once() {
+async fn seeded_spend_counts_and_is_applied_once(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let spec = BudgetSpec::hard(key(), NanoUsd(1_000), Period::Monthly);
     assert!(counters.seed_spent(&spec, NanoUsd(900)).await.unwrap());
     assert!(
@@ -338,10 +326,9 @@ async fn seeded_spend_counts_and_is_applied_once() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn invalid_requests_are_rejected() {
+async fn invalid_requests_are_rejected(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let negative = counters.reserve(request("a", budget(1_000), -1)).await;
     assert!(matches!(
         negative,
@@ -362,10 +349,9 @@ async fn invalid_requests_are_rejected() {
     assert!(matches!(negative_cost, Err(CounterError::Invalid(_))));
 }
 
-#[tokio::test]
-async fn a_dropped_guard_releases_or_charges_on_a_tracked_task() {
+async fn a_dropped_guard_releases_or_charges_on_a_tracked_task(backend: Backend) {
     let clock = manual_clock(SUNDAY_AFTERNOON);
-    let counters = counters(&clock);
+    let counters = backend.counters(&clock).await;
     let tracker = TaskTracker::new();
 
     let held = counters
@@ -412,3 +398,19 @@ async fn a_dropped_guard_releases_or_charges_on_a_tracked_task() {
     assert_eq!(report.spent, NanoUsd(850));
     assert_eq!(report.reserved, NanoUsd::ZERO);
 }
+
+on_both_backends!(
+    settle_is_idempotent,
+    release_is_idempotent_and_charges_nothing,
+    a_repeated_reserve_finds_the_same_hold,
+    unknown_ids_change_nothing,
+    a_dead_holders_reservation_expires_and_frees_the_budget,
+    a_late_settle_after_expiry_is_still_charged,
+    renewing_keeps_a_long_stream_held,
+    an_overrun_is_charged_and_reported,
+    explain_lists_the_numbers_and_open_holds,
+    reap_frees_expired_forgets_closed_and_drops_idle_scopes,
+    seeded_spend_counts_and_is_applied_once,
+    invalid_requests_are_rejected,
+    a_dropped_guard_releases_or_charges_on_a_tracked_task,
+);

@@ -22,6 +22,7 @@ use crate::counters::{
 };
 use crate::scope::Scope;
 use state::State;
+pub(crate) use state::validate;
 
 /// How long a closed reservation is remembered, so a repeated settle says `AlreadySettled`
 /// rather than `Unknown` (both change nothing) and a late settle after expiry is still charged.

@@ -249,7 +249,8 @@ fn settlement(held: i64, actual: i64, alerts: Vec<BudgetAlert>) -> Settlement {
     }
 }
 
-fn validate(request: &ReserveRequest) -> Result<(), CounterError> {
+/// The checks every backend makes before a reservation touches any counter.
+pub(crate) fn validate(request: &ReserveRequest) -> Result<(), CounterError> {
     if request.amount.0 < 0 {
         return Err(CounterError::Invalid("a reservation cannot be negative"));
     }

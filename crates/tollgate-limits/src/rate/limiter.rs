@@ -58,7 +58,7 @@ pub struct RateGrant {
     pub requests: Option<RateStatus>,
     pub tokens: Option<RateStatus>,
     /// Tokens taken per scope, for the refund.
-    pub(super) tokens_taken: Vec<(Scope, u64)>,
+    pub(crate) tokens_taken: Vec<(Scope, u64)>,
 }
 
 impl RateGrant {
