@@ -20,7 +20,7 @@ pub(crate) struct RawConfig {
     pub server: Option<RawServer>,
     pub master_key: Option<String>,
     pub storage: Option<RawUrl>,
-    pub redis: Option<RawUrl>,
+    pub redis: Option<RawRedis>,
     pub providers: Option<BTreeMap<String, RawProvider>>,
     pub models: Option<Vec<RawModel>>,
     pub routing: Option<RawRouting>,
@@ -38,11 +38,19 @@ pub(crate) struct RawServer {
     pub shutdown_grace_ms: Option<i64>,
 }
 
-/// `storage:` and `redis:` both hold just a URL.
+/// `storage:` holds just a URL.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawUrl {
     pub url: Option<String>,
+}
+
+/// `redis:`: a URL and the key prefix of this gateway's counters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRedis {
+    pub url: Option<String>,
+    pub prefix: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -108,6 +108,13 @@ impl StorageBackend {
 pub struct RedisConfig {
     /// `redis://...` or `rediss://...`.
     pub url: String,
+    /// What every counter key starts with (`tollgate:` unless set): instances that count
+    /// together share it; gateways sharing one Redis keep apart with different ones.
+    pub prefix: String,
+}
+
+impl RedisConfig {
+    pub const DEFAULT_PREFIX: &'static str = "tollgate:";
 }
 
 keyword_enum! {

@@ -320,6 +320,15 @@ fn storage_and_redis_urls() {
 }
 
 #[test]
+fn redis_prefix_is_kept_and_never_empty() {
+    let text = format!("{BASE}redis: {{url: \"redis://r\", prefix: \"gw-a:\"}}\n");
+    let config = load_from_str(&text, &env(&[])).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.redis.map(|r| r.prefix), Some("gw-a:".to_string()));
+    let text = format!("{BASE}redis: {{url: \"redis://r\", prefix: \"\"}}\n");
+    single_error(&text, "redis.prefix", 13);
+}
+
+#[test]
 fn syntax_error_has_a_line() {
     let text = insert_after(8, "        weight: [1,");
     let errors = load_err(&text);

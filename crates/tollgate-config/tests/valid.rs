@@ -37,6 +37,11 @@ fn full_example_loads_every_field() {
         config.redis.as_ref().map(|r| r.url.as_str()),
         Some("redis://127.0.0.1:6379")
     );
+    assert_eq!(
+        config.redis.as_ref().map(|r| r.prefix.as_str()),
+        Some("tollgate:"),
+        "the default key prefix"
+    );
 
     let openai = config.provider("openai").unwrap();
     assert_eq!(openai.kind, ProviderKind::OpenAi);

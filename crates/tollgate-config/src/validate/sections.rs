@@ -1,7 +1,7 @@
 //! The small top-level sections: server, storage, redis, routing, guardrails.
 
 use super::{Validator, field, non_empty};
-use crate::raw::{RawGuardrails, RawRouting, RawServer, RawUrl};
+use crate::raw::{RawGuardrails, RawRedis, RawRouting, RawServer, RawUrl};
 use crate::{
     GuardrailsConfig, InjectionConfig, PiiConfig, RedisConfig, RoutingConfig, ServerConfig,
     StorageBackend, StorageConfig,
@@ -69,12 +69,21 @@ impl Validator {
         }
     }
 
-    pub(super) fn redis(&mut self, raw: Option<RawUrl>) -> Option<RedisConfig> {
-        let url = self.required("redis.url", raw?.url)?;
+    pub(super) fn redis(&mut self, raw: Option<RawRedis>) -> Option<RedisConfig> {
+        let raw = raw?;
+        let url = self.required("redis.url", raw.url)?;
         if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
             self.problem("redis.url", "must start with redis:// or rediss://");
         }
-        Some(RedisConfig { url })
+        let prefix = match raw.prefix {
+            Some(prefix) if prefix.is_empty() => {
+                self.problem("redis.prefix", "must not be empty");
+                RedisConfig::DEFAULT_PREFIX.to_string()
+            }
+            Some(prefix) => prefix,
+            None => RedisConfig::DEFAULT_PREFIX.to_string(),
+        };
+        Some(RedisConfig { url, prefix })
     }
 
     pub(super) fn routing(&mut self, raw: Option<RawRouting>) -> RoutingConfig {
