@@ -52,9 +52,17 @@ impl Gcra {
             return;
         }
         let old_debt = (self.tat - scaled(now_ms, self.quota)).max(0);
-        let new_debt = old_debt
-            .checked_mul(capacity(quota))
-            .map(|product| ceil_div(product, capacity(self.quota).max(1)));
+        // Same period (the usual case: a per-minute limit changed): the ratio of capacities is
+        // the ratio of limits, and `debt x limit` fits an i128 for every valid quota.
+        let new_debt = if quota.period_ms() == self.quota.period_ms() {
+            old_debt
+                .checked_mul(i128::from(quota.limit()))
+                .map(|product| ceil_div(product, limit(self.quota)))
+        } else {
+            old_debt
+                .checked_mul(capacity(quota))
+                .map(|product| ceil_div(product, capacity(self.quota).max(1)))
+        };
         self.quota = quota;
         self.tat = scaled(now_ms, quota) + new_debt.unwrap_or(0);
     }

@@ -170,6 +170,7 @@ where
 }
 
 /// `in_process::NAME` and `redis::NAME` from `async fn NAME(backend: Backend)`.
+#[allow(unused_macros)]
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {
         mod in_process {

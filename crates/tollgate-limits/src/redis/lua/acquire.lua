@@ -7,9 +7,6 @@ for i = 1, n do
   local base = 3 + (i - 1) * 4
   local bucket = ARGV[base + 1]
   local l, p, amount = tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4])
-  if l == 0 then
-    return {'limited', s(i), '0', '0', '-1'}
-  end
   local key = P .. 'q:' .. bucket
   local v = redis.call('HMGET', key, 'ms', 'rem', 'lim', 'per')
   local tm, tr = NOW, 0
@@ -17,18 +14,27 @@ for i = 1, n do
     tm, tr = tonumber(v[1]), tonumber(v[2])
     local l0, p0 = tonumber(v[3]), tonumber(v[4])
     if l0 ~= l or p0 ~= p then
-      -- A changed quota keeps the used fraction of the bucket (rounded up).
+      -- A changed quota keeps the used fraction of the bucket (rounded up), stored at once as
+      -- the in-process limiter does, even if this call is refused.
       local dm, dr = tm - NOW, tr
-      if dm < 0 then
+      if dm < 0 or l0 == 0 then
         dm, dr = 0, 0
       end
-      if p0 == p then
-        local q, r = muldiv(dr, l, l0)
-        local c = q + ((r > 0) and 1 or 0)
+      if l == 0 then
+        tm, tr = NOW, 0
+      elseif p0 == p then
+        local c = 0
+        if dr > 0 then
+          local q, r = muldiv(dr, l, l0)
+          c = q + ((r > 0) and 1 or 0)
+        end
         local cq, cr = divmod(c, l)
         tm, tr = NOW + dm + cq, cr
       else
-        local used = (dm + dr / l0) / p0 * p
+        local used = 0
+        if dm > 0 or dr > 0 then
+          used = (dm + dr / l0) / p0 * p
+        end
         local whole = math.floor(used)
         local part = math.ceil((used - whole) * l)
         if part >= l then
@@ -36,7 +42,12 @@ for i = 1, n do
         end
         tm, tr = NOW + whole, part
       end
+      redis.call('HSET', key, 'ms', s(tm), 'rem', s(tr), 'lim', s(l), 'per', s(p))
+      redis.call('ZADD', FULL, full_at(tm, tr), bucket)
     end
+  end
+  if l == 0 then
+    return {'limited', s(i), '0', '0', '-1'}
   end
   -- The bucket's start: its TAT, or now if it refilled.
   local sm, sr = NOW, 0
