@@ -13,6 +13,7 @@
 mod budgets;
 mod error;
 mod expand;
+mod guardrails;
 mod keyword;
 mod load;
 mod raw;
@@ -26,11 +27,17 @@ pub use budgets::{
     BudgetAmount, BudgetMode, BudgetPeriod, BudgetsConfig, CreditsConfig, EndUserBudgets,
 };
 pub use error::{ConfigError, ConfigErrors};
+pub use guardrails::{
+    CustomEntityConfig, CustomEntityOverride, GuardrailsConfig, GuardrailsOverride,
+    InjectionConfig, InjectionMode, InjectionOverride, PiiConfig, PiiMode, PiiOverride,
+    PolicyConfig, PolicyMode, PolicyOverride,
+};
 pub use load::{load_from_file, load_from_file_with_env, load_from_str};
 pub use secret::Secret;
+pub use tollgate_guard::EntityKind;
 pub use types::{
-    Config, DeploymentConfig, GuardrailsConfig, InjectionConfig, InjectionMode, MockConfig,
-    ModelConfig, ModelKind, PiiConfig, PiiMode, Price, ProviderConfig, ProviderKind, RedisConfig,
-    RoutingConfig, RoutingStrategy, ServerConfig, StorageBackend, StorageConfig,
+    Config, DeploymentConfig, MockConfig, ModelConfig, ModelKind, Price, ProviderConfig,
+    ProviderKind, RedisConfig, RoutingConfig, RoutingStrategy, ServerConfig, StorageBackend,
+    StorageConfig,
 };
 pub use zero_config::{ENV_PROVIDERS, EnvProvider, MOCK_PROVIDER};

@@ -24,7 +24,7 @@ pub(crate) struct RawConfig {
     pub providers: Option<BTreeMap<String, RawProvider>>,
     pub models: Option<Vec<RawModel>>,
     pub routing: Option<RawRouting>,
-    pub guardrails: Option<RawGuardrails>,
+    pub guardrails: Option<crate::GuardrailsOverride>,
     pub budgets: Option<RawBudgets>,
     pub credits: Option<RawCredits>,
 }
@@ -114,24 +114,4 @@ pub(crate) struct RawRouting {
     pub strategy: Option<String>,
     pub allow_provider_prefix: Option<bool>,
     pub deadline_ms: Option<i64>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawGuardrails {
-    pub pii: Option<RawPii>,
-    pub injection: Option<RawInjection>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawPii {
-    pub mode: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawInjection {
-    pub mode: Option<String>,
-    pub threshold: Option<f64>,
 }

@@ -22,7 +22,7 @@ pub struct Config {
     /// The public model names callers use, in file order; names are unique.
     pub models: Vec<ModelConfig>,
     pub routing: RoutingConfig,
-    pub guardrails: GuardrailsConfig,
+    pub guardrails: crate::GuardrailsConfig,
     pub budgets: crate::BudgetsConfig,
     pub credits: crate::CreditsConfig,
 }
@@ -268,66 +268,6 @@ impl Default for RoutingConfig {
             strategy: RoutingStrategy::Weighted,
             allow_provider_prefix: false,
             deadline: None,
-        }
-    }
-}
-
-keyword_enum! {
-    pub enum PiiMode {
-        Off => "off",
-        /// Detect and record, change nothing.
-        Log => "log",
-        /// Replace with a same-length mask.
-        Mask => "mask",
-        /// Replace with a typed placeholder.
-        Redact => "redact",
-        Block => "block",
-    }
-}
-
-keyword_enum! {
-    pub enum InjectionMode {
-        Off => "off",
-        Log => "log",
-        Block => "block",
-    }
-}
-
-/// Gateway-wide guardrail defaults (keys and teams may override them).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct GuardrailsConfig {
-    pub pii: PiiConfig,
-    pub injection: InjectionConfig,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PiiConfig {
-    pub mode: PiiMode,
-}
-
-impl Default for PiiConfig {
-    /// Detection on, traffic untouched: safety is on for everyone without surprising anyone.
-    fn default() -> Self {
-        Self { mode: PiiMode::Log }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct InjectionConfig {
-    pub mode: InjectionMode,
-    /// Score in `0..=1` at or above which a prompt counts as an injection attempt.
-    pub threshold: f64,
-}
-
-impl InjectionConfig {
-    pub const DEFAULT_THRESHOLD: f64 = 0.5;
-}
-
-impl Default for InjectionConfig {
-    fn default() -> Self {
-        Self {
-            mode: InjectionMode::Log,
-            threshold: Self::DEFAULT_THRESHOLD,
         }
     }
 }

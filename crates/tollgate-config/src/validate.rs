@@ -39,6 +39,14 @@ pub(crate) fn validate(raw: RawConfig) -> Result<Config, Vec<Problem>> {
     );
     let routing = v.routing(raw.routing);
     let guardrails = v.guardrails(raw.guardrails);
+    if let Some(fallback) = &guardrails.policy.fallback_model
+        && !models.iter().any(|m| &m.name == fallback)
+    {
+        v.problem(
+            "guardrails.policy.fallback_model",
+            format!("unknown model `{fallback}`; it must be one of `models[].name`"),
+        );
+    }
     let budgets = v.budgets(raw.budgets);
     let credits = v.credits(raw.credits);
     if !v.problems.is_empty() {

@@ -34,6 +34,7 @@ fn key(limited: bool) -> ApiKey {
         expires_at: None,
         revoked_at: None,
         metadata: serde_json::json!({}),
+        guardrails: None,
         created_at: Timestamp(0),
         updated_at: Timestamp(0),
         last_used_at: None,

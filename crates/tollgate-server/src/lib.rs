@@ -8,6 +8,7 @@ pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod dialect;
+pub mod guardrails;
 mod handlers;
 pub mod limits;
 pub mod metrics;

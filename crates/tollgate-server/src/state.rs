@@ -3,11 +3,14 @@
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use tollgate_config::GuardrailsConfig;
 use tollgate_guard::Guard;
 use tollgate_router::Router;
 use tollgate_store::{DynStore, SpendWriter};
 
 use crate::auth::Auth;
+pub use crate::guardrails::GuardrailSet;
+use crate::guardrails::Guardrails;
 use crate::limits::{LimitSettings, Limiter};
 use crate::metrics::Metrics;
 
@@ -28,18 +31,11 @@ struct Inner {
     store: DynStore,
     limits: ServerLimits,
     spend_writer: Option<SpendWriter>,
-    guard: Option<GuardrailSet>,
+    /// The gateway's guardrails and each principal's effective ones (design.md §1 steps 3-4).
+    guardrails: Option<Guardrails>,
     metrics: Metrics,
     /// Rate limits, parallel limits, budgets and credits (design.md §1 steps 5, 6 and 10).
     limiter: Limiter,
-}
-
-/// The compiled guardrails and whether they rewrite answers (then answers must come back in
-/// canonical form so they can be scanned; same-dialect passthrough is skipped).
-#[derive(Clone)]
-pub struct GuardrailSet {
-    pub guard: Guard,
-    pub rewrites_output: bool,
 }
 
 /// Limits on what a caller may send.
@@ -65,7 +61,7 @@ impl AppState {
                 auth,
                 limits,
                 spend_writer: None,
-                guard: None,
+                guardrails: None,
                 metrics: Metrics::default(),
                 limiter: Limiter::in_process(LimitSettings::default(), Some(store.clone())),
                 store,
@@ -82,18 +78,25 @@ impl AppState {
         self
     }
 
-    /// Applies these guardrails to every request (and answer, when they rewrite output).
+    /// Applies these guardrails to every request (and answer, when they rewrite output), whatever
+    /// the caller: per-key, team and organization overrides are ignored.
     pub fn with_guard(mut self, guard: Guard, rewrites_output: bool) -> Self {
         match Arc::get_mut(&mut self.inner) {
-            Some(inner) => {
-                inner.guard = Some(GuardrailSet {
-                    guard,
-                    rewrites_output,
-                })
-            }
+            Some(inner) => inner.guardrails = Some(Guardrails::fixed(guard, rewrites_output)),
             None => tracing::error!("guardrails attached after the state was shared; ignored"),
         }
         self
+    }
+
+    /// The config's `guardrails:` section for every request, with the overrides stored on each
+    /// caller's organization, team and key laid over it. `Err` when the section does not compile.
+    pub fn with_guardrails(mut self, config: GuardrailsConfig) -> Result<Self, String> {
+        let guardrails = Guardrails::new(config, Some(self.inner.store.clone()))?;
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.guardrails = Some(guardrails),
+            None => tracing::error!("guardrails attached after the state was shared; ignored"),
+        }
+        Ok(self)
     }
 
     /// Enforces limits and budgets with `limiter` (its settings, its counters' backend).
@@ -118,8 +121,13 @@ impl AppState {
         &self.inner.metrics
     }
 
-    pub fn guard(&self) -> Option<&GuardrailSet> {
-        self.inner.guard.as_ref()
+    /// The gateway-wide guardrails (a caller's own: [`crate::guardrails::for_caller`]).
+    pub fn guard(&self) -> Option<Arc<GuardrailSet>> {
+        self.inner.guardrails.as_ref().map(Guardrails::gateway)
+    }
+
+    pub fn guardrails(&self) -> Option<&Guardrails> {
+        self.inner.guardrails.as_ref()
     }
 
     pub fn spend_writer(&self) -> Option<&SpendWriter> {

@@ -138,6 +138,7 @@ async fn create(args: CreateArgs) -> Result<(), String> {
         role: args.role,
         expires_at: args.expires_at.map(serde_json::Value::String),
         metadata: None,
+        guardrails: None,
     };
     // The same checks as the admin API; its messages start with the field (`budget_usd: …`),
     // shown here as the flag (`--budget-usd: …`).

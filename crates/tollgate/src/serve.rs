@@ -36,8 +36,6 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
     let limits = ServerLimits {
         max_body_bytes: usize::try_from(config.server.max_body_bytes).unwrap_or(usize::MAX),
     };
-    let (guard, rewrites_output) =
-        wiring::build_guard(&config).map_err(|error| format!("invalid guardrails: {error}"))?;
     let spend_writer = SpendWriter::start(store.clone(), SpendWriterConfig::default());
     // In-process counters: exact for one instance. Several instances sharing Redis need the
     // Redis counter backend (not built yet); until then each instance counts on its own.
@@ -53,7 +51,8 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
         limits,
     )
     .with_spend_writer(spend_writer.clone())
-    .with_guard(guard, rewrites_output)
+    .with_guardrails(config.guardrails.clone())
+    .map_err(|error| format!("invalid guardrails: {error}"))?
     .with_limiter(limiter.clone());
     let state = match source {
         Some(path) => state.with_reloader(Arc::new(move || {

@@ -175,48 +175,6 @@ fn deployment_price(
     )
 }
 
-/// The guardrails of the config (design.md §4.1 `guardrails`), compiled once. Returns the guard
-/// and whether it rewrites answers (PII masked, redacted or blocked).
-pub fn build_guard(config: &Config) -> Result<(tollgate_guard::Guard, bool), String> {
-    use tollgate_config::{InjectionMode, PiiMode};
-    use tollgate_guard::{GuardSettings, InjectionSettings, PiiSettings};
-    let pii_mode = match config.guardrails.pii.mode {
-        PiiMode::Off => tollgate_guard::PiiMode::Off,
-        PiiMode::Log => tollgate_guard::PiiMode::Log,
-        PiiMode::Mask => tollgate_guard::PiiMode::Mask,
-        PiiMode::Redact => tollgate_guard::PiiMode::Redact,
-        PiiMode::Block => tollgate_guard::PiiMode::Block,
-    };
-    let injection_mode = match config.guardrails.injection.mode {
-        InjectionMode::Off => tollgate_guard::InjectionMode::Off,
-        InjectionMode::Log => tollgate_guard::InjectionMode::Log,
-        InjectionMode::Block => tollgate_guard::InjectionMode::Block,
-    };
-    // The config's threshold is validated to 0..=1; the guard counts in thousandths.
-    let threshold_permille = (config.guardrails.injection.threshold * 1000.0)
-        .round()
-        .clamp(0.0, 1000.0) as u16;
-    let settings = GuardSettings {
-        pii: PiiSettings {
-            mode: pii_mode,
-            ..PiiSettings::default()
-        },
-        injection: InjectionSettings {
-            mode: injection_mode,
-            threshold_permille,
-        },
-        ..GuardSettings::default()
-    };
-    let rewrites_output = matches!(
-        pii_mode,
-        tollgate_guard::PiiMode::Mask
-            | tollgate_guard::PiiMode::Redact
-            | tollgate_guard::PiiMode::Block
-    );
-    let guard = tollgate_guard::Guard::new(settings).map_err(|error| error.to_string())?;
-    Ok((guard, rewrites_output))
-}
-
 #[cfg(test)]
 #[path = "wiring_tests.rs"]
 mod tests;

@@ -1,10 +1,11 @@
 //! The small top-level sections: server, storage, redis, routing, guardrails.
 
-use super::{Validator, field, non_empty};
-use crate::raw::{RawGuardrails, RawRedis, RawRouting, RawServer, RawUrl};
+use super::Validator;
+use crate::guardrails::Check;
+use crate::raw::{RawRedis, RawRouting, RawServer, RawUrl};
 use crate::{
-    GuardrailsConfig, InjectionConfig, PiiConfig, RedisConfig, RoutingConfig, ServerConfig,
-    StorageBackend, StorageConfig,
+    GuardrailsConfig, GuardrailsOverride, RedisConfig, RoutingConfig, ServerConfig, StorageBackend,
+    StorageConfig,
 };
 
 impl Validator {
@@ -104,46 +105,16 @@ impl Validator {
         }
     }
 
-    pub(super) fn guardrails(&mut self, raw: Option<RawGuardrails>) -> GuardrailsConfig {
+    pub(super) fn guardrails(&mut self, raw: Option<GuardrailsOverride>) -> GuardrailsConfig {
         let defaults = GuardrailsConfig::default();
         let Some(raw) = raw else {
             return defaults;
         };
-        let pii = match raw.pii {
-            None => defaults.pii,
-            Some(pii) => PiiConfig {
-                mode: self.keyword(
-                    "guardrails.pii.mode",
-                    non_empty(pii.mode).as_deref(),
-                    defaults.pii.mode,
-                ),
-            },
-        };
-        let injection = match raw.injection {
-            None => defaults.injection,
-            Some(injection) => {
-                let path = "guardrails.injection";
-                let threshold = match injection.threshold {
-                    None => InjectionConfig::DEFAULT_THRESHOLD,
-                    Some(t) if (0.0..=1.0).contains(&t) => t,
-                    Some(t) => {
-                        self.problem(
-                            field(path, "threshold"),
-                            format!("must be between 0 and 1 (got {t})"),
-                        );
-                        InjectionConfig::DEFAULT_THRESHOLD
-                    }
-                };
-                InjectionConfig {
-                    mode: self.keyword(
-                        &field(path, "mode"),
-                        non_empty(injection.mode).as_deref(),
-                        defaults.injection.mode,
-                    ),
-                    threshold,
-                }
-            }
-        };
-        GuardrailsConfig { pii, injection }
+        let mut check = Check::new("guardrails");
+        let config = check.apply(&defaults, &raw);
+        for (path, message) in check.problems {
+            self.problem(path, message);
+        }
+        config
     }
 }

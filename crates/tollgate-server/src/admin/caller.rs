@@ -48,6 +48,12 @@ impl Caller {
         })
     }
 
+    /// [`rbac::check_guardrails`].
+    pub fn check_guardrails(&self, object: Object<'_>) -> Result<(), AdminError> {
+        rbac::check_guardrails(&self.actor, object)
+            .map_err(|denied| self.refusal(denied, &describe(object), "set the guardrails of"))
+    }
+
     pub fn check_create(&self, parent: Parent<'_>, new: NewObject) -> Result<(), AdminError> {
         rbac::check_create(&self.actor, parent, new).map_err(|denied| match denied {
             Denied::NotFound => AdminError::not_found(match parent {

@@ -58,6 +58,10 @@ pub struct CreateKeyRequest {
     /// A JSON object; `tags` inside it (an array of strings) are copied to spend-log rows.
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
+    /// Guardrail overrides: the config's `guardrails:` shape, only the fields that differ from
+    /// the level above.
+    #[schema(value_type = Option<crate::admin::guardrails::GuardrailsValue>)]
+    pub guardrails: Option<Value>,
 }
 
 impl CreateKeyRequest {
@@ -94,6 +98,8 @@ impl CreateKeyRequest {
                 Some(metadata) => fields::metadata("metadata", metadata)?,
                 None => Value::Object(serde_json::Map::new()),
             },
+            // Checked by the handler, which knows the gateway's models.
+            guardrails: None,
         })
     }
 }
@@ -138,6 +144,10 @@ pub struct UpdateKeyRequest {
     /// Replaces the metadata object.
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
+    /// Replaces the guardrail overrides (the config's `guardrails:` shape); `null` removes them.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<crate::admin::guardrails::GuardrailsValue>, nullable)]
+    pub guardrails: Option<Option<Value>>,
 }
 
 impl UpdateKeyRequest {
@@ -184,6 +194,8 @@ impl UpdateKeyRequest {
                 .metadata
                 .map(|metadata| fields::metadata("metadata", metadata))
                 .transpose()?,
+            // Checked by the handler, which knows the gateway's models.
+            guardrails: None,
         })
     }
 }

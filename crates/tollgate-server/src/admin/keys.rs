@@ -12,6 +12,7 @@ use utoipa::IntoParams;
 
 use crate::admin::caller::Caller;
 use crate::admin::errors::{AdminError, ErrorBody};
+use crate::admin::guardrails;
 use crate::admin::json::{self, PageQuery};
 use crate::admin::key_requests::{CreateKeyRequest, RotateKeyRequest, UpdateKeyRequest};
 use crate::admin::placement::{self, Owners};
@@ -37,8 +38,10 @@ pub async fn create(
     caller: Caller,
     body: Body,
 ) -> Result<(StatusCode, Json<CreatedKeyView>), AdminError> {
-    let request: CreateKeyRequest = json::read_body(&state, body, false).await?;
+    let mut request: CreateKeyRequest = json::read_body(&state, body, false).await?;
+    let guardrails = request.guardrails.take();
     let mut new = request.into_new_key(Timestamp::now())?;
+    new.guardrails = guardrails::create(&state, guardrails)?;
     let owners = Owners {
         org_id: new.org_id.take(),
         team_id: new.team_id.take(),
@@ -181,8 +184,10 @@ pub async fn update(
 ) -> Result<Json<KeyView>, AdminError> {
     let key = load(&state, &caller, &id, Action::Read).await?;
     caller.check_update_key(Object::key(&key))?;
-    let request: UpdateKeyRequest = json::read_body(&state, body, false).await?;
-    let update = request.into_update(&key, Timestamp::now())?;
+    let mut request: UpdateKeyRequest = json::read_body(&state, body, false).await?;
+    let guardrails = request.guardrails.take();
+    let mut update = request.into_update(&key, Timestamp::now())?;
+    update.guardrails = guardrails::patch(&state, guardrails)?;
     let key = state.store().update_key(&id, update).await?;
     state.auth().invalidate();
     Ok(Json(KeyView::from(&key)))

@@ -7,6 +7,7 @@
 //! | `POST/GET /admin/v1/teams`, `GET/PATCH/DELETE …/{id}` | teams (`org_id`, budget, rpm/tpm/parallel limits) |
 //! | `POST/GET /admin/v1/users`, `GET/PATCH/DELETE …/{id}` | users (`org_id`, `team_id`, `email`, `role`, budget) |
 //! | `POST/GET /admin/v1/keys`, `GET/PATCH/DELETE …/{id}` | virtual keys (`DELETE` revokes) |
+//! | `guardrails` on organizations, teams and keys | partial overrides of the config's `guardrails:` ([`guardrails`]) |
 //! | `POST /admin/v1/keys/{id}/rotate`, `…/revoke`, `…/expire` | key lifecycle |
 //! | `GET /admin/v1/usage`, `GET /admin/v1/spend/logs` | usage buckets, spend-log rows |
 //! | `GET /admin/v1/budgets/explain?key_id=` | why a key is refused: its budgets' numbers now |
@@ -25,6 +26,7 @@ mod config;
 mod credits;
 pub mod errors;
 mod fields;
+pub mod guardrails;
 mod json;
 pub mod key_requests;
 mod keys;

@@ -13,10 +13,10 @@ use utoipa::ToSchema;
 
 use crate::admin::caller::Caller;
 use crate::admin::errors::{AdminError, ErrorBody};
-use crate::admin::fields;
 use crate::admin::json::{self, PageQuery, nullable};
 use crate::admin::rbac::{self, Action, Listing, NewObject, Object, Parent, Tenant};
 use crate::admin::views::{OrgList, OrgView};
+use crate::admin::{fields, guardrails};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -44,6 +44,10 @@ pub struct CreateOrgRequest {
     /// Pay calls from prepaid credits (and refuse them when the balance runs out). Recording
     /// credits turns it on.
     pub credits_enabled: Option<bool>,
+    /// Guardrail overrides: the config's `guardrails:` shape, only the fields that differ from
+    /// the level above.
+    #[schema(value_type = Option<crate::admin::guardrails::GuardrailsValue>)]
+    pub guardrails: Option<serde_json::Value>,
 }
 
 /// Absent fields are kept; `null` clears `budget_usd`.
@@ -68,6 +72,23 @@ pub struct UpdateOrgRequest {
     #[schema(value_type = Option<u32>, nullable, minimum = 1, maximum = 100, example = 90)]
     pub budget_alert_percent: Option<Option<u32>>,
     pub credits_enabled: Option<bool>,
+    /// Replaces the guardrail overrides (the config's `guardrails:` shape); `null` removes them.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<crate::admin::guardrails::GuardrailsValue>, nullable)]
+    pub guardrails: Option<Option<serde_json::Value>>,
+}
+
+impl UpdateOrgRequest {
+    /// Whether it changes anything besides the guardrails (an `org_admin` may set only those).
+    fn changes_more_than_guardrails(&self) -> bool {
+        self.name.is_some()
+            || self.tier.is_some()
+            || self.budget_usd.is_some()
+            || self.budget_period.is_some()
+            || self.budget_mode.is_some()
+            || self.budget_alert_percent.is_some()
+            || self.credits_enabled.is_some()
+    }
 }
 
 #[utoipa::path(
@@ -100,6 +121,7 @@ pub async fn create(
             request.budget_alert_percent,
         )?,
         credits_enabled: request.credits_enabled.unwrap_or(false),
+        guardrails: guardrails::create(&state, request.guardrails)?,
     };
     let org = state.store().create_org(new).await?;
     state.auth().invalidate();
@@ -187,8 +209,16 @@ pub async fn update(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<OrgView>, AdminError> {
-    let current = load(&state, &caller, &id, Action::Write).await?;
+    let current = load(&state, &caller, &id, Action::Read).await?;
+    // An admin changes everything; the org's own `org_admin` only its guardrails.
+    let may_write = caller.check(Object::org(&current), Action::Write);
+    if may_write.is_err() {
+        caller.check_guardrails(Object::org(&current))?;
+    }
     let request: UpdateOrgRequest = json::read_body(&state, body, false).await?;
+    if request.changes_more_than_guardrails() {
+        may_write?;
+    }
     let update = OrganizationUpdate {
         name: fields::optional_text("name", request.name)?,
         tier: fields::optional_text("tier", request.tier)?,
@@ -202,6 +232,7 @@ pub async fn update(
             current.budget,
         )?,
         credits_enabled: request.credits_enabled,
+        guardrails: guardrails::patch(&state, request.guardrails)?,
     };
     let org = state.store().update_org(&id, update).await?;
     // The request path caches each key's tenants with their budgets: reload them.

@@ -215,6 +215,30 @@ pub fn check_update_key(actor: &Actor, key: Object<'_>) -> Result<(), Denied> {
     Ok(())
 }
 
+/// Whether `actor` may set the guardrail overrides of `object`: an organization's by an admin or
+/// its own `org_admin`; a team's by those and the team's own `team_admin`; a key's as
+/// [`check_update_key`]. (A team admin reads its org and team but changes nothing else of them.)
+pub fn check_guardrails(actor: &Actor, object: Object<'_>) -> Result<(), Denied> {
+    if let Object::Key { .. } | Object::User { .. } = object {
+        return check_update_key(actor, object);
+    }
+    let relation = relation(actor, object);
+    if relation == Relation::Outside {
+        return Err(Denied::NotFound);
+    }
+    let allowed = matches!(
+        (actor.role, object),
+        (Role::Admin, _)
+            | (Role::OrgAdmin, Object::Org { .. } | Object::Team { .. })
+            | (Role::TeamAdmin, Object::Team { .. })
+    );
+    if allowed {
+        Ok(())
+    } else {
+        Err(Denied::Forbidden)
+    }
+}
+
 /// Whether `actor` may read (`Read`) or record movements in (`Write`) the credits of `org`.
 /// Every role of the organization reads them, members too (whether their calls can still be
 /// paid is their business); only an admin records one, since it stands for a payment.

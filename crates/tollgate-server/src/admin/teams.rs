@@ -12,10 +12,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::admin::caller::Caller;
 use crate::admin::errors::{AdminError, ErrorBody};
-use crate::admin::fields;
 use crate::admin::json::{self, PageQuery, nullable};
 use crate::admin::rbac::{self, Action, Listing, NewObject, Object, Parent, Tenant};
 use crate::admin::views::{TeamList, TeamView};
+use crate::admin::{fields, guardrails};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -47,6 +47,10 @@ pub struct CreateTeamRequest {
     pub tpm_limit: Option<u64>,
     /// Requests in flight at once, all the team's keys together.
     pub max_parallel: Option<u32>,
+    /// Guardrail overrides: the config's `guardrails:` shape, only the fields that differ from
+    /// the level above.
+    #[schema(value_type = Option<crate::admin::guardrails::GuardrailsValue>)]
+    pub guardrails: Option<serde_json::Value>,
 }
 
 /// Absent fields are kept; `null` clears a budget or a limit.
@@ -78,6 +82,24 @@ pub struct UpdateTeamRequest {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<u32>, nullable)]
     pub max_parallel: Option<Option<u32>>,
+    /// Replaces the guardrail overrides (the config's `guardrails:` shape); `null` removes them.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<crate::admin::guardrails::GuardrailsValue>, nullable)]
+    pub guardrails: Option<Option<serde_json::Value>>,
+}
+
+impl UpdateTeamRequest {
+    /// Whether it changes anything besides the guardrails (a `team_admin` may set only those).
+    fn changes_more_than_guardrails(&self) -> bool {
+        self.name.is_some()
+            || self.budget_usd.is_some()
+            || self.budget_period.is_some()
+            || self.budget_mode.is_some()
+            || self.budget_alert_percent.is_some()
+            || self.rpm_limit.is_some()
+            || self.tpm_limit.is_some()
+            || self.max_parallel.is_some()
+    }
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -131,6 +153,7 @@ pub async fn create(
         rpm_limit: fields::positive("rpm_limit", request.rpm_limit)?,
         tpm_limit: fields::positive("tpm_limit", request.tpm_limit)?,
         max_parallel: fields::positive("max_parallel", request.max_parallel)?,
+        guardrails: guardrails::create(&state, request.guardrails)?,
         org_id,
     };
     if state.store().get_org(&new.org_id).await?.is_none() {
@@ -239,8 +262,16 @@ pub async fn update(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<TeamView>, AdminError> {
-    let current = load(&state, &caller, &id, Action::Write).await?;
+    let current = load(&state, &caller, &id, Action::Read).await?;
+    // An org admin changes everything; the team's own `team_admin` only its guardrails.
+    let may_write = caller.check(Object::team(&current), Action::Write);
+    if may_write.is_err() {
+        caller.check_guardrails(Object::team(&current))?;
+    }
     let request: UpdateTeamRequest = json::read_body(&state, body, false).await?;
+    if request.changes_more_than_guardrails() {
+        may_write?;
+    }
     let update = TeamUpdate {
         name: fields::optional_text("name", request.name)?,
         budget: fields::budget_update(
@@ -255,6 +286,7 @@ pub async fn update(
         rpm_limit: fields::positive_update("rpm_limit", request.rpm_limit)?,
         tpm_limit: fields::positive_update("tpm_limit", request.tpm_limit)?,
         max_parallel: fields::positive_update("max_parallel", request.max_parallel)?,
+        guardrails: guardrails::patch(&state, request.guardrails)?,
     };
     let team = state.store().update_team(&id, update).await?;
     // The request path caches each key's tenants with their budgets and limits: reload them.

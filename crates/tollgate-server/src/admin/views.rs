@@ -75,6 +75,10 @@ pub struct OrgView {
     pub budget_alert_percent: Option<u8>,
     /// Calls are paid from the organization's prepaid credits (see `/credits`).
     pub credits_enabled: bool,
+    /// Guardrail overrides (the config's `guardrails:` shape, only what differs from the level
+    /// above); `null` for none.
+    #[schema(value_type = Option<crate::admin::guardrails::GuardrailsValue>)]
+    pub guardrails: Option<serde_json::Value>,
     #[schema(example = "2026-01-31T12:00:00.000Z")]
     pub created_at: String,
 }
@@ -90,6 +94,7 @@ impl From<&Organization> for OrgView {
             budget_mode: budget_mode(org.budget),
             budget_alert_percent: org.budget.and_then(|budget| budget.alert_at_percent),
             credits_enabled: org.credits_enabled,
+            guardrails: org.guardrails.clone(),
             created_at: time::format(org.created_at),
         }
     }
@@ -118,6 +123,10 @@ pub struct TeamView {
     pub tpm_limit: Option<u64>,
     /// Requests in flight at once, all the team's keys together.
     pub max_parallel: Option<u32>,
+    /// Guardrail overrides (the config's `guardrails:` shape, only what differs from the level
+    /// above); `null` for none.
+    #[schema(value_type = Option<crate::admin::guardrails::GuardrailsValue>)]
+    pub guardrails: Option<serde_json::Value>,
     pub created_at: String,
 }
 
@@ -134,6 +143,7 @@ impl From<&Team> for TeamView {
             rpm_limit: team.rpm_limit,
             tpm_limit: team.tpm_limit,
             max_parallel: team.max_parallel,
+            guardrails: team.guardrails.clone(),
             created_at: time::format(team.created_at),
         }
     }
@@ -218,6 +228,10 @@ pub struct KeyView {
     /// A JSON object; its `tags` (strings) are copied to spend-log rows.
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
+    /// Guardrail overrides (the config's `guardrails:` shape, only what differs from the level
+    /// above); `null` for none.
+    #[schema(value_type = Option<crate::admin::guardrails::GuardrailsValue>)]
+    pub guardrails: Option<serde_json::Value>,
     pub created_at: String,
     pub updated_at: String,
     pub last_used_at: Option<String>,
@@ -253,6 +267,7 @@ impl From<&ApiKey> for KeyView {
             revoked_at: key.revoked_at.map(time::format),
             status,
             metadata: key.metadata.clone(),
+            guardrails: key.guardrails.clone(),
             created_at: time::format(key.created_at),
             updated_at: time::format(key.updated_at),
             last_used_at: key.last_used_at.map(time::format),

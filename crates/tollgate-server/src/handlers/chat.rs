@@ -13,10 +13,11 @@ use tollgate_types::{Dialect, GatewayError};
 
 use crate::accounting::{self, CallRecord};
 use crate::auth::Principal;
+use crate::guardrails::{self, GuardrailSet};
 use crate::limits::{self, CallContext, CallSize};
 use crate::request_id::request_id;
 use crate::respond::{self, GatewayHeaders};
-use crate::state::{AppState, GuardrailSet};
+use crate::state::AppState;
 use crate::streaming::{self, StreamAccount};
 use crate::{body, dialect};
 
@@ -71,9 +72,20 @@ async fn serve(
     let mut request = dialect::parse_chat_request(dialect, &body)?;
     call.requested_model = request.model.clone();
     call.end_user = request.user.clone();
-    let route = authorize_model(state, &principal, &request.model)?;
-    let restorer = match state.guard() {
-        Some(guardrails) => Some(inspect(guardrails, &mut request, call)?),
+    let mut route = authorize_model(state, &principal, &request.model)?;
+    let mut guardrails = guardrails::for_caller(state, &principal).await;
+    let restorer = match guardrails.clone() {
+        Some(set) => {
+            let inspected = inspect(&set, &mut request, call);
+            let (restorer, rerouted) =
+                reroute_on_policy(state, &principal, inspected, &mut request, &mut route, call)?;
+            if rerouted {
+                // The fallback model was chosen to handle such content: its answer is not
+                // refused by the rule that sent the request there.
+                guardrails = Some(Arc::new(set.without_output_policy()));
+            }
+            Some(restorer)
+        }
         None => None,
     };
     let end_user = end_user(state, headers, request.user.as_deref());
@@ -116,7 +128,11 @@ async fn serve(
             StreamAccount::new(state.clone(), call, routed.price.clone(), admission)
                 .with_estimated_input_tokens(estimated_input_tokens)
         });
-        let scanner = match (state.guard(), restorer) {
+        let upstream = match guardrails.clone() {
+            Some(set) => guardrails::police_stream(routed.value, set),
+            None => routed.value,
+        };
+        let scanner = match (guardrails.as_deref(), restorer) {
             // One scanner follows one text: with several choices interleaved it would mix them.
             (Some(guardrails), Some(restorer))
                 if guardrails.rewrites_output && request.n.unwrap_or(1) <= 1 =>
@@ -125,7 +141,7 @@ async fn serve(
             }
             _ => None,
         };
-        let body = streaming::encode(routed.value, encoder, account, scanner);
+        let body = streaming::encode(upstream, encoder, account, scanner);
         return Ok(respond::event_stream(body, gateway_headers));
     }
 
@@ -144,15 +160,20 @@ async fn serve(
     gateway_headers.deployment = Some(routed.deployment.clone());
     gateway_headers.attempts = Some(routed.attempts.len());
     let price = routed.price.as_deref();
+    // An answer refused by the content policy is still paid for: settled first, refused after.
+    let mut answer_refused = None;
     let body = match routed.value {
         ChatReply::Canonical(mut response) => {
-            if let (Some(guardrails), Some(restorer)) = (state.guard(), restorer.as_ref())
+            if let (Some(guardrails), Some(restorer)) = (guardrails.as_deref(), restorer.as_ref())
                 && guardrails.rewrites_output
             {
                 for choice in &mut response.choices {
                     if let Some(content) = choice.message.content.as_mut() {
                         let (scanned, _) = guardrails.guard.scan_answer(content, restorer);
                         *content = scanned;
+                        if let Err(refusal) = check_answer(guardrails, content, call) {
+                            answer_refused = Some(refusal);
+                        }
                     }
                 }
             }
@@ -182,6 +203,9 @@ async fn serve(
     admission
         .finish(call.cost.map(|cost| cost.usd), call.usage.total_tokens())
         .await;
+    if let Some(refusal) = answer_refused {
+        return Err(refusal);
+    }
     Ok(respond::json(StatusCode::OK, body, gateway_headers))
 }
 
@@ -206,11 +230,12 @@ pub(crate) fn end_user(
 /// Runs the input guardrails: rewrites the request (redaction), records what they found, and
 /// refuses it (400 in the caller's dialect) when a guardrail blocks. Returns what is needed to
 /// restore reversible placeholders in the answer.
+/// On a refusal, also the fallback model the content policy names, if any.
 fn inspect(
     guardrails: &GuardrailSet,
     request: &mut tollgate_types::ChatRequest,
     call: &mut CallRecord,
-) -> Result<Restorer, GatewayError> {
+) -> Result<Restorer, (GatewayError, Option<String>)> {
     match guardrails.guard.inspect_request(request) {
         Ok(inspection) => {
             if guardrails.rewrites_output {
@@ -222,9 +247,76 @@ fn inspect(
         }
         Err(blocked) => {
             call.guardrails = findings_json(&blocked.findings);
-            Err(GatewayError::invalid_request(blocked.message).with_code(blocked.code.as_str()))
+            Err((guardrails::refusal(&blocked), blocked.fallback_model))
         }
     }
+}
+
+/// A content-policy block with a configured `fallback_model` sends the request there instead
+/// of refusing it (when the caller may use that model); the spend row's `guardrails` says so.
+/// Answers whether the request was rerouted.
+fn reroute_on_policy(
+    state: &AppState,
+    principal: &Principal,
+    inspected: Result<Restorer, (GatewayError, Option<String>)>,
+    request: &mut tollgate_types::ChatRequest,
+    route: &mut Arc<ModelRoute>,
+    call: &mut CallRecord,
+) -> Result<(Restorer, bool), GatewayError> {
+    let (refusal, fallback) = match inspected {
+        Ok(restorer) => return Ok((restorer, false)),
+        Err(refused) => refused,
+    };
+    let Some(fallback) = fallback else {
+        return Err(refusal);
+    };
+    let Ok(fallback_route) = authorize_model(state, principal, &fallback) else {
+        tracing::warn!(%fallback, "content-policy fallback model unavailable to this caller");
+        return Err(refusal);
+    };
+    *route = fallback_route;
+    request.model = fallback.clone();
+    // The caller's own body names the refused model: the canonical form is the truth now.
+    request.passthrough = None;
+    let findings = call
+        .guardrails
+        .get_or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+    if let Some(findings) = findings.as_object_mut() {
+        findings.insert("fallback_model".into(), serde_json::Value::String(fallback));
+    }
+    // Reversible placeholders are not restored on a rerouted request (the refusal dropped them).
+    Ok((Restorer::new(false), true))
+}
+
+/// The content policy over one answer text: rules that matched go into the spend row; a blocking
+/// one refuses the answer (400 `content_policy_violation`).
+fn check_answer(
+    guardrails: &GuardrailSet,
+    text: &str,
+    call: &mut CallRecord,
+) -> Result<(), GatewayError> {
+    let (rules, refusal) = match guardrails.check_answer(text) {
+        Ok(rules) => (rules, None),
+        Err(blocked) => (
+            blocked.findings.policy_rules.iter().cloned().collect(),
+            Some(
+                GatewayError::invalid_request(format!(
+                    "answer {}",
+                    blocked.message.trim_start_matches("request ")
+                ))
+                .with_code(blocked.code.as_str()),
+            ),
+        ),
+    };
+    if !rules.is_empty() {
+        let findings = call
+            .guardrails
+            .get_or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
+        if let Some(findings) = findings.as_object_mut() {
+            findings.insert("output_policy_rules".into(), serde_json::json!(rules));
+        }
+    }
+    refusal.map_or(Ok(()), Err)
 }
 
 /// Findings worth a line in the spend log (nothing found, nothing recorded).

@@ -92,13 +92,31 @@ pub async fn start_guarded(settings: tollgate_guard::GuardSettings) -> Gateway {
                     | tollgate_guard::PiiMode::Block
             ));
     let guard = tollgate_guard::Guard::new(settings).expect("valid guardrails");
-    start_inner(MockOptions::default(), Some((guard, rewrites_output))).await
+    start_inner(
+        MockOptions::default(),
+        Some(Box::new(move |state| {
+            state.with_guard(guard, rewrites_output)
+        })),
+    )
+    .await
 }
 
-async fn start_inner(
-    options: MockOptions,
-    guard: Option<(tollgate_guard::Guard, bool)>,
-) -> Gateway {
+/// A gateway with the config's `guardrails:` section, overridable per organization, team and
+/// key through the admin API (as `tollgate serve` runs it).
+pub async fn start_with_guardrails(config: tollgate_config::GuardrailsConfig) -> Gateway {
+    start_inner(
+        MockOptions::default(),
+        Some(Box::new(move |state| {
+            state.with_guardrails(config).expect("valid guardrails")
+        })),
+    )
+    .await
+}
+
+/// Attaches guardrails to the state before it is shared.
+type GuardSetup = Box<dyn FnOnce(AppState) -> AppState + Send>;
+
+async fn start_inner(options: MockOptions, guard: Option<GuardSetup>) -> Gateway {
     let mock = MockServer::start(options).await.expect("mock starts");
     let base = mock.base_url();
     let client = UpstreamClient::new(Duration::from_secs(2));
@@ -281,7 +299,7 @@ async fn start_inner(
     )
     .with_spend_writer(writer.clone());
     let state = match guard {
-        Some((guard, rewrites_output)) => state.with_guard(guard, rewrites_output),
+        Some(setup) => setup(state),
         None => state,
     };
     let app_state = state.clone();

@@ -29,6 +29,10 @@ pub struct ApiKey {
     pub revoked_at: Option<Timestamp>,
     /// A JSON object; `tags` (an array of strings) inside it are copied to spend rows.
     pub metadata: serde_json::Value,
+    /// Guardrail overrides (a JSON object of the config's `guardrails:` shape, only the fields
+    /// that differ from the level above); `None` overrides nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guardrails: Option<serde_json::Value>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
@@ -169,6 +173,8 @@ pub struct NewApiKey {
     pub expires_at: Option<Timestamp>,
     /// A JSON object (`{}` when there is nothing to say).
     pub metadata: serde_json::Value,
+    /// Guardrail overrides: a JSON object (checked by the admin API), or `None`.
+    pub guardrails: Option<serde_json::Value>,
 }
 
 impl NewApiKey {
@@ -187,6 +193,7 @@ impl NewApiKey {
             budget: None,
             expires_at: None,
             metadata: serde_json::Value::Object(serde_json::Map::new()),
+            guardrails: None,
         }
     }
 }
@@ -202,6 +209,8 @@ pub struct ApiKeyUpdate {
     pub budget: Option<Option<Budget>>,
     pub expires_at: Option<Option<Timestamp>>,
     pub metadata: Option<serde_json::Value>,
+    /// `Some(None)` clears the guardrail overrides.
+    pub guardrails: Option<Option<serde_json::Value>>,
 }
 
 /// A key and its secret, returned once by `create_key` and `rotate_key`. The secret is not stored

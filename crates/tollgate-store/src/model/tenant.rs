@@ -18,6 +18,10 @@ pub struct Organization {
     /// Calls are paid from the organization's prepaid credits (and refused when they run out).
     /// Turned on by the first credit entry; an admin may turn it off.
     pub credits_enabled: bool,
+    /// Guardrail overrides (a JSON object of the config's `guardrails:` shape, only the fields
+    /// that differ from the level above); `None` overrides nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guardrails: Option<serde_json::Value>,
     pub created_at: Timestamp,
 }
 
@@ -28,6 +32,8 @@ pub struct NewOrganization {
     pub tier: Option<String>,
     pub budget: Option<Budget>,
     pub credits_enabled: bool,
+    /// Guardrail overrides: a JSON object (checked by the admin API), or `None`.
+    pub guardrails: Option<serde_json::Value>,
 }
 
 impl NewOrganization {
@@ -38,6 +44,7 @@ impl NewOrganization {
             tier: None,
             budget: None,
             credits_enabled: false,
+            guardrails: None,
         }
     }
 }
@@ -49,6 +56,8 @@ pub struct OrganizationUpdate {
     pub tier: Option<String>,
     pub budget: Option<Option<Budget>>,
     pub credits_enabled: Option<bool>,
+    /// `Some(None)` clears the guardrail overrides.
+    pub guardrails: Option<Option<serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,6 +70,10 @@ pub struct Team {
     pub rpm_limit: Option<u32>,
     pub tpm_limit: Option<u64>,
     pub max_parallel: Option<u32>,
+    /// Guardrail overrides (a JSON object of the config's `guardrails:` shape, only the fields
+    /// that differ from the level above); `None` overrides nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guardrails: Option<serde_json::Value>,
     pub created_at: Timestamp,
 }
 
@@ -72,6 +85,8 @@ pub struct NewTeam {
     pub rpm_limit: Option<u32>,
     pub tpm_limit: Option<u64>,
     pub max_parallel: Option<u32>,
+    /// Guardrail overrides: a JSON object (checked by the admin API), or `None`.
+    pub guardrails: Option<serde_json::Value>,
 }
 
 impl NewTeam {
@@ -84,6 +99,7 @@ impl NewTeam {
             rpm_limit: None,
             tpm_limit: None,
             max_parallel: None,
+            guardrails: None,
         }
     }
 }
@@ -96,6 +112,8 @@ pub struct TeamUpdate {
     pub rpm_limit: Option<Option<u32>>,
     pub tpm_limit: Option<Option<u64>>,
     pub max_parallel: Option<Option<u32>>,
+    /// `Some(None)` clears the guardrail overrides.
+    pub guardrails: Option<Option<serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

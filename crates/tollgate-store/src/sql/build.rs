@@ -87,6 +87,20 @@ impl Update {
     }
 }
 
+/// Guardrail overrides as stored: a JSON object's text, or NULL. The admin API checks the
+/// shape; the store only insists on an object.
+pub(crate) fn guardrails_json(
+    guardrails: Option<&serde_json::Value>,
+) -> Result<Option<String>, StoreError> {
+    match guardrails {
+        None => Ok(None),
+        Some(value) if value.is_object() => Ok(Some(value.to_string())),
+        Some(_) => Err(StoreError::Invalid(
+            "guardrails must be a JSON object".into(),
+        )),
+    }
+}
+
 /// A name-like field: trimmed, and not empty.
 pub(crate) fn required(field: &str, value: &str) -> Result<String, StoreError> {
     let value = value.trim();

@@ -12,8 +12,8 @@ use crate::model::{
 };
 use crate::secret::{generate_key_secret, hash_key, visible_prefix};
 use crate::sql::build::{
-    Update, budget_alert_percent, budget_mode, check_budget, filter_eq, into_page, paginate_by_id,
-    required, to_i64,
+    Update, budget_alert_percent, budget_mode, check_budget, filter_eq, guardrails_json, into_page,
+    paginate_by_id, required, to_i64,
 };
 use crate::sql::rows::{self, KEY_COLUMNS};
 use crate::time::Timestamp;
@@ -25,6 +25,7 @@ pub(crate) async fn create<D: Driver>(db: &D, new: NewApiKey) -> Result<CreatedK
     let name = required("name", &new.name)?;
     check_metadata(&new.metadata)?;
     check_budget(new.budget.as_ref())?;
+    let guardrails = guardrails_json(new.guardrails.as_ref())?;
     let org_id = match new.org_id {
         Some(org_id) => Some(org_id),
         None => owner_org(db, new.team_id.as_deref(), new.user_id.as_deref()).await?,
@@ -47,6 +48,7 @@ pub(crate) async fn create<D: Driver>(db: &D, new: NewApiKey) -> Result<CreatedK
         expires_at: new.expires_at,
         revoked_at: None,
         metadata: new.metadata,
+        guardrails: new.guardrails,
         created_at: now,
         updated_at: now,
         last_used_at: None,
@@ -55,9 +57,9 @@ pub(crate) async fn create<D: Driver>(db: &D, new: NewApiKey) -> Result<CreatedK
     let sql = Sql::new(
         "INSERT INTO api_keys (id, name, key_hash, prefix, org_id, team_id, user_id, role, \
          models, rpm_limit, tpm_limit, max_parallel, budget_nanos, budget_period, budget_mode, \
-         budget_alert_percent, expires_at, metadata, created_at, updated_at) \
+         budget_alert_percent, expires_at, metadata, guardrails, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-         $19, $20)",
+         $19, $20, $21)",
     )
     .bind(key.id.as_str())
     .bind(key.name.as_str())
@@ -77,6 +79,7 @@ pub(crate) async fn create<D: Driver>(db: &D, new: NewApiKey) -> Result<CreatedK
     .bind(budget_alert_percent(key.budget))
     .bind(key.expires_at.map(Timestamp::millis))
     .bind(key.metadata.to_string())
+    .bind(guardrails)
     .bind(now.millis())
     .bind(now.millis());
     db.execute(sql)
@@ -148,6 +151,9 @@ pub(crate) async fn update<D: Driver>(
     if let Some(metadata) = update.metadata {
         check_metadata(&metadata)?;
         statement.set("metadata", metadata.to_string());
+    }
+    if let Some(guardrails) = update.guardrails {
+        statement.set("guardrails", guardrails_json(guardrails.as_ref())?);
     }
     let row = db
         .fetch_optional(statement.finish(id, KEY_COLUMNS))

@@ -5,7 +5,8 @@ use crate::driver::{Driver, Sql};
 use crate::ids;
 use crate::model::{NewOrganization, Organization, OrganizationUpdate, Page, PageRequest};
 use crate::sql::build::{
-    Update, budget_alert_percent, budget_mode, check_budget, into_page, paginate_by_id, required,
+    Update, budget_alert_percent, budget_mode, check_budget, guardrails_json, into_page,
+    paginate_by_id, required,
 };
 use crate::sql::rows::{self, ORG_COLUMNS};
 use crate::time::Timestamp;
@@ -21,19 +22,21 @@ pub(crate) async fn create<D: Driver>(
         None => DEFAULT_TIER.to_string(),
     };
     check_budget(new.budget.as_ref())?;
+    let guardrails = guardrails_json(new.guardrails.as_ref())?;
     let org = Organization {
         id: ids::new_id(ids::ORG),
         name: required("name", &new.name)?,
         tier,
         budget: new.budget,
         credits_enabled: new.credits_enabled,
+        guardrails: new.guardrails,
         created_at: Timestamp::now(),
     };
     let sql = Sql::new(
         "INSERT INTO organizations \
          (id, name, tier, budget_nanos, budget_period, budget_mode, budget_alert_percent, \
-         credits_enabled, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         credits_enabled, guardrails, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(org.id.as_str())
     .bind(org.name.as_str())
@@ -43,6 +46,7 @@ pub(crate) async fn create<D: Driver>(
     .bind(budget_mode(org.budget))
     .bind(budget_alert_percent(org.budget))
     .bind(i64::from(org.credits_enabled))
+    .bind(guardrails)
     .bind(org.created_at.millis());
     db.execute(sql)
         .await
@@ -96,6 +100,9 @@ pub(crate) async fn update<D: Driver>(
     }
     if let Some(enabled) = update.credits_enabled {
         statement.set("credits_enabled", i64::from(enabled));
+    }
+    if let Some(guardrails) = update.guardrails {
+        statement.set("guardrails", guardrails_json(guardrails.as_ref())?);
     }
     if statement.is_empty() {
         return get(db, id)

@@ -11,16 +11,16 @@ use crate::model::{
 use crate::time::Timestamp;
 
 pub(crate) const ORG_COLUMNS: &str = "id, name, tier, budget_nanos, budget_period, budget_mode, budget_alert_percent, \
-     credits_enabled, created_at";
+     credits_enabled, guardrails, created_at";
 pub(crate) const TEAM_COLUMNS: &str = "id, org_id, name, budget_nanos, budget_period, budget_mode, \
-     budget_alert_percent, rpm_limit, tpm_limit, max_parallel, created_at";
+     budget_alert_percent, rpm_limit, tpm_limit, max_parallel, guardrails, created_at";
 pub(crate) const USER_COLUMNS: &str = "id, org_id, team_id, email, name, role, budget_nanos, budget_period, budget_mode, \
      budget_alert_percent, created_at";
 pub(crate) const CREDIT_COLUMNS: &str = "id, org_id, kind, amount_nanos, reference, created_at";
 /// Everything a key shows. The hashes are deliberately absent: no listing can leak them.
 pub(crate) const KEY_COLUMNS: &str = "id, name, prefix, org_id, team_id, user_id, role, models, \
      rpm_limit, tpm_limit, max_parallel, budget_nanos, budget_period, budget_mode, budget_alert_percent, \
-     expires_at, revoked_at, metadata, created_at, updated_at, last_used_at, spend_nanos";
+     expires_at, revoked_at, metadata, guardrails, created_at, updated_at, last_used_at, spend_nanos";
 pub(crate) const SPEND_COLUMNS: &str = "request_id, created_at, org_id, team_id, user_id, key_id, \
      end_user, requested_model, deployment, provider, attempts, input_tokens, output_tokens, \
      cached_input_tokens, cache_write_tokens, reasoning_tokens, cost_nanos, cost_source, \
@@ -33,6 +33,7 @@ pub(crate) fn org(row: &impl SqlRow) -> Result<Organization, StoreError> {
         tier: row.text("tier")?,
         budget: budget(row)?,
         credits_enabled: row.int("credits_enabled")? != 0,
+        guardrails: opt_json(row, "guardrails")?,
         created_at: Timestamp(row.int("created_at")?),
     })
 }
@@ -46,6 +47,7 @@ pub(crate) fn team(row: &impl SqlRow) -> Result<Team, StoreError> {
         rpm_limit: opt_narrow(row, "rpm_limit")?,
         tpm_limit: opt_narrow(row, "tpm_limit")?,
         max_parallel: opt_narrow(row, "max_parallel")?,
+        guardrails: opt_json(row, "guardrails")?,
         created_at: Timestamp(row.int("created_at")?),
     })
 }
@@ -95,6 +97,7 @@ pub(crate) fn key(row: &impl SqlRow) -> Result<ApiKey, StoreError> {
         expires_at: row.opt_int("expires_at")?.map(Timestamp),
         revoked_at: row.opt_int("revoked_at")?.map(Timestamp),
         metadata: json(row, "metadata")?,
+        guardrails: opt_json(row, "guardrails")?,
         created_at: Timestamp(row.int("created_at")?),
         updated_at: Timestamp(row.int("updated_at")?),
         last_used_at: row.opt_int("last_used_at")?.map(Timestamp),
@@ -171,6 +174,15 @@ fn budget(row: &impl SqlRow) -> Result<Option<Budget>, StoreError> {
 
 fn json(row: &impl SqlRow, column: &'static str) -> Result<serde_json::Value, StoreError> {
     serde_json::from_str(&row.text(column)?).map_err(|e| StoreError::corrupt(column, e))
+}
+
+fn opt_json(
+    row: &impl SqlRow,
+    column: &'static str,
+) -> Result<Option<serde_json::Value>, StoreError> {
+    row.opt_text(column)?
+        .map(|text| serde_json::from_str(&text).map_err(|e| StoreError::corrupt(column, e)))
+        .transpose()
 }
 
 /// A stored `i64` read into the narrower unsigned type the domain uses.

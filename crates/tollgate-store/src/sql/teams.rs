@@ -5,14 +5,15 @@ use crate::driver::{Driver, Sql};
 use crate::ids;
 use crate::model::{NewTeam, Page, PageRequest, Team, TeamFilter, TeamUpdate};
 use crate::sql::build::{
-    Update, budget_alert_percent, budget_mode, check_budget, filter_eq, into_page, paginate_by_id,
-    required, to_i64,
+    Update, budget_alert_percent, budget_mode, check_budget, filter_eq, guardrails_json, into_page,
+    paginate_by_id, required, to_i64,
 };
 use crate::sql::rows::{self, TEAM_COLUMNS};
 use crate::time::Timestamp;
 
 pub(crate) async fn create<D: Driver>(db: &D, new: NewTeam) -> Result<Team, StoreError> {
     check_budget(new.budget.as_ref())?;
+    let guardrails = guardrails_json(new.guardrails.as_ref())?;
     let team = Team {
         id: ids::new_id(ids::TEAM),
         org_id: new.org_id,
@@ -21,12 +22,13 @@ pub(crate) async fn create<D: Driver>(db: &D, new: NewTeam) -> Result<Team, Stor
         rpm_limit: new.rpm_limit,
         tpm_limit: new.tpm_limit,
         max_parallel: new.max_parallel,
+        guardrails: new.guardrails,
         created_at: Timestamp::now(),
     };
     let sql = Sql::new(
         "INSERT INTO teams (id, org_id, name, budget_nanos, budget_period, budget_mode, \
-         budget_alert_percent, rpm_limit, tpm_limit, max_parallel, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         budget_alert_percent, rpm_limit, tpm_limit, max_parallel, guardrails, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(team.id.as_str())
     .bind(team.org_id.as_str())
@@ -38,6 +40,7 @@ pub(crate) async fn create<D: Driver>(db: &D, new: NewTeam) -> Result<Team, Stor
     .bind(team.rpm_limit.map(i64::from))
     .bind(team.tpm_limit.map(|v| to_i64("tpm_limit", v)).transpose()?)
     .bind(team.max_parallel.map(i64::from))
+    .bind(guardrails)
     .bind(team.created_at.millis());
     db.execute(sql)
         .await
@@ -92,6 +95,9 @@ pub(crate) async fn update<D: Driver>(
     }
     if let Some(max_parallel) = update.max_parallel {
         statement.set("max_parallel", max_parallel.map(i64::from));
+    }
+    if let Some(guardrails) = update.guardrails {
+        statement.set("guardrails", guardrails_json(guardrails.as_ref())?);
     }
     if statement.is_empty() {
         return get(db, id)

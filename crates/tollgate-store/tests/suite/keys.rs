@@ -211,6 +211,7 @@ async fn update_changes_only_what_is_given(db: TestDb) {
                 budget: Some(Some(budget)),
                 expires_at: Some(Some(expires)),
                 metadata: Some(json!({"tags": ["a"]})),
+                guardrails: None,
             },
         )
         .await

@@ -10,6 +10,7 @@ mod fixtures;
 
 mod budgets;
 mod credits;
+mod guardrails;
 mod keys;
 mod meta;
 mod migrations;

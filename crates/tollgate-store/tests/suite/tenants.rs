@@ -22,6 +22,7 @@ async fn org_crud(db: TestDb) {
             tier: Some("top".into()),
             budget: None,
             credits_enabled: false,
+            guardrails: None,
         })
         .await
         .unwrap();
@@ -33,6 +34,7 @@ async fn org_crud(db: TestDb) {
             tier: None,
             budget: None,
             credits_enabled: false,
+            guardrails: None,
         })
         .await;
     assert!(matches!(blank, Err(StoreError::Invalid(_))), "{blank:?}");

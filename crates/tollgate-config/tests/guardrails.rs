@@ -1,0 +1,217 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The `guardrails:` section: per-entity modes, custom entities, content policy, and the same
+//! shape as a partial override (org ← team ← key) with its merging rules.
+
+mod common;
+
+use common::{BASE, load_err, load_ok};
+use tollgate_config::{
+    EntityKind, GuardrailsConfig, GuardrailsOverride, InjectionMode, PiiMode, PolicyMode,
+};
+use tollgate_guard::{PiiMode as GuardPiiMode, PolicyAction};
+
+const FULL: &str = "\
+guardrails:
+  pii:
+    mode: redact
+    entities: {email: log, credit_card: block}
+    reversible: true
+    scan_output: false
+    custom:
+      - {name: employee_id, regex: 'EMP-[0-9]{6}', mode: redact}
+      - {name: project, words: [bluebird, 'red kite'], mode: block}
+  injection: {mode: block, threshold: 0.7}
+  policy:
+    deny: [forbidden, 'secret plan']
+    regex: ['(?i)launch code \\d+']
+    mode: block
+    fallback_model: fast
+";
+
+#[test]
+fn every_field_loads() {
+    let config = load_ok(&format!("{BASE}{FULL}"));
+    let g = &config.guardrails;
+    assert_eq!(g.pii.mode, PiiMode::Redact);
+    assert_eq!(g.pii.entities.get(&EntityKind::Email), Some(&PiiMode::Log));
+    assert_eq!(
+        g.pii.entities.get(&EntityKind::CreditCard),
+        Some(&PiiMode::Block)
+    );
+    assert!(g.pii.reversible);
+    assert!(!g.pii.scan_output);
+    assert_eq!(g.pii.custom.len(), 2);
+    assert_eq!(g.pii.custom[0].name, "employee_id");
+    assert_eq!(g.pii.custom[0].regex.as_deref(), Some("EMP-[0-9]{6}"));
+    assert_eq!(g.pii.custom[1].words, vec!["bluebird", "red kite"]);
+    assert_eq!(g.pii.custom[1].mode, PiiMode::Block);
+    assert_eq!(g.injection.mode, InjectionMode::Block);
+    assert_eq!(g.injection.threshold, 0.7);
+    assert_eq!(g.policy.deny, vec!["forbidden", "secret plan"]);
+    assert_eq!(g.policy.regex, vec![r"(?i)launch code \d+"]);
+    assert_eq!(g.policy.mode, PolicyMode::Block);
+    assert_eq!(g.policy.fallback_model.as_deref(), Some("fast"));
+
+    let settings = g.guard_settings();
+    assert_eq!(settings.pii.mode, GuardPiiMode::Redact);
+    assert_eq!(settings.injection.threshold_permille, 700);
+    assert_eq!(settings.policy.rules.len(), 2);
+    assert_eq!(settings.policy.rules[0].name, "deny");
+    assert_eq!(settings.policy.rules[0].action, PolicyAction::Block);
+    assert_eq!(settings.policy.rules[1].name, "regex");
+    assert_eq!(settings.policy.fallback_model.as_deref(), Some("fast"));
+    // It compiles.
+    tollgate_guard::Guard::new(settings).unwrap();
+}
+
+#[test]
+fn defaults_without_the_section() {
+    let config = load_ok(BASE);
+    assert_eq!(config.guardrails, GuardrailsConfig::default());
+    assert!(config.guardrails.pii.scan_output);
+    assert_eq!(config.guardrails.policy.mode, PolicyMode::Block);
+    assert!(config.guardrails.guard_settings().policy.rules.is_empty());
+}
+
+#[test]
+fn problems_are_reported_together_with_paths_and_lines() {
+    let text = format!(
+        "{BASE}\
+guardrails:
+  pii:
+    entities: {{emial: block, phone: shout}}
+    custom:
+      - {{name: Bad-Name, regex: 'x', mode: redact}}
+      - {{name: ticket, regex: '(unclosed', mode: redact}}
+      - {{name: nothing, mode: log}}
+      - {{name: email, words: [a], mode: log}}
+  policy:
+    regex: ['ok', '[z-a]']
+    mode: deny
+    fallback_model: nonexistent
+"
+    );
+    let errors = load_err(&text);
+    let found: Vec<(String, Option<usize>)> =
+        errors.iter().map(|e| (e.path.clone(), e.line)).collect();
+    let expected = [
+        ("guardrails.pii.entities.emial", 15),
+        ("guardrails.pii.entities.phone", 15),
+        ("guardrails.pii.custom[0].name", 17),
+        ("guardrails.pii.custom[1].regex", 18),
+        ("guardrails.pii.custom[2]", 19),
+        ("guardrails.pii.custom[3].name", 20),
+        ("guardrails.policy.regex[1]", 22),
+        ("guardrails.policy.mode", 23),
+        ("guardrails.policy.fallback_model", 24),
+    ];
+    for (path, line) in expected {
+        assert!(
+            found.contains(&(path.to_string(), Some(line))),
+            "missing {path} at line {line}:\n{errors}"
+        );
+    }
+    assert_eq!(found.len(), expected.len(), "{errors}");
+    let regex = errors
+        .iter()
+        .find(|e| e.path == "guardrails.pii.custom[1].regex")
+        .unwrap();
+    assert!(
+        regex.message.starts_with("invalid regex: ") && regex.message.contains("unclosed group"),
+        "{}",
+        regex.message
+    );
+    let entity = errors
+        .iter()
+        .find(|e| e.path == "guardrails.pii.entities.emial")
+        .unwrap();
+    assert!(
+        entity.message.contains("unknown entity `emial`"),
+        "{}",
+        entity.message
+    );
+}
+
+#[test]
+fn unknown_fields_are_errors() {
+    let errors = load_err(&format!(
+        "{BASE}guardrails:\n  policy: {{deny: [a], block: true}}\n"
+    ));
+    assert_eq!(errors.errors[0].path, "guardrails.policy.block", "{errors}");
+}
+
+#[test]
+fn overrides_merge_over_the_level_above() {
+    let config = load_ok(&format!("{BASE}{FULL}"));
+    let org: GuardrailsOverride = serde_json::from_str(
+        r#"{"pii": {"entities": {"email": "block"}}, "policy": {"deny": ["orgword"]}}"#,
+    )
+    .unwrap();
+    let team: GuardrailsOverride =
+        serde_json::from_str(r#"{"injection": {"threshold": 0.9}, "pii": {"mode": "mask"}}"#)
+            .unwrap();
+    let key: GuardrailsOverride = serde_json::from_str(
+        r#"{"policy": {"mode": "log"}, "pii": {"entities": {"phone": "off"}}}"#,
+    )
+    .unwrap();
+    let effective = config
+        .guardrails
+        .apply(&org)
+        .and_then(|g| g.apply(&team))
+        .and_then(|g| g.apply(&key))
+        .unwrap();
+    // Entities merge one by one; scalars replace; lists replace whole.
+    assert_eq!(effective.pii.mode, PiiMode::Mask);
+    assert_eq!(
+        effective.pii.entities.get(&EntityKind::Email),
+        Some(&PiiMode::Block)
+    );
+    assert_eq!(
+        effective.pii.entities.get(&EntityKind::CreditCard),
+        Some(&PiiMode::Block)
+    );
+    assert_eq!(
+        effective.pii.entities.get(&EntityKind::Phone),
+        Some(&PiiMode::Off)
+    );
+    assert_eq!(effective.pii.custom.len(), 2, "custom kept from the config");
+    assert_eq!(effective.injection.mode, InjectionMode::Block);
+    assert_eq!(effective.injection.threshold, 0.9);
+    assert_eq!(effective.policy.deny, vec!["orgword"]);
+    assert_eq!(effective.policy.regex, vec![r"(?i)launch code \d+"]);
+    assert_eq!(effective.policy.mode, PolicyMode::Log);
+    assert_eq!(effective.policy.fallback_model.as_deref(), Some("fast"));
+    // An empty override changes nothing.
+    assert_eq!(
+        config
+            .guardrails
+            .apply(&GuardrailsOverride::default())
+            .unwrap(),
+        config.guardrails
+    );
+}
+
+#[test]
+fn override_problems_name_their_path() {
+    let bad: GuardrailsOverride = serde_json::from_str(
+        r#"{"pii": {"mode": "scramble", "custom": [{"name": "x", "regex": "(", "mode": "redact"}]},
+            "injection": {"threshold": 2}}"#,
+    )
+    .unwrap();
+    let errors = GuardrailsConfig::default().apply(&bad).unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["pii.mode", "pii.custom[0].regex", "injection.threshold"]
+    );
+    // The lenient merge used on the request path skips bad fields instead.
+    let merged = GuardrailsConfig::default().merged(&bad);
+    assert_eq!(merged.pii.mode, PiiMode::Log);
+    assert!(merged.pii.custom.is_empty());
+    // Unknown fields are refused by the shape itself.
+    assert!(serde_json::from_str::<GuardrailsOverride>(r#"{"pii": {"modes": "log"}}"#).is_err());
+    // And the shape round-trips, leaving absent fields out.
+    let text = r#"{"pii":{"entities":{"email":"block"}},"policy":{"deny":["x"]}}"#;
+    let parsed: GuardrailsOverride = serde_json::from_str(text).unwrap();
+    assert_eq!(serde_json::to_string(&parsed).unwrap(), text);
+}

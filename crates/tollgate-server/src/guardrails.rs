@@ -1,0 +1,318 @@
+//! Guardrails per caller (design.md §1 steps 3, 4 and 9).
+//!
+//! The effective settings of a key are the config's `guardrails:` section, overridden by its
+//! organization's `guardrails`, then its team's, then its own (each a partial object of the same
+//! shape, set through the admin API; [`tollgate_config::GuardrailsConfig::merged`] says how they
+//! merge). Resolution is cached twice:
+//!
+//! - key id → its compiled guardrails, stamped with the auth generation: every admin mutation
+//!   bumps it (`Auth::invalidate`), so a changed override applies from the next request; the TTL
+//!   bounds staleness for changes made through another instance;
+//! - effective [`GuardSettings`] → compiled guardrails: keys with identical effective settings
+//!   share one compiled [`Guard`], compiled once (a cache miss above costs two store reads and a
+//!   merge, never a recompilation).
+//!
+//! A key and the tenants above it without any override use the gateway's guard directly.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tollgate_config::{GuardrailsConfig, GuardrailsOverride};
+use tollgate_guard::{
+    Blocked, Guard, GuardSettings, InjectionMode, InjectionSettings, PiiMode, PiiSettings,
+};
+use tollgate_providers::ChatStream;
+use tollgate_store::{ApiKey, DynStore, StoreError};
+use tollgate_types::{ChatRequest, GatewayError, Message, Role, StreamEvent};
+
+use crate::auth::Principal;
+use crate::state::AppState;
+
+/// How long a key's resolved guardrails are trusted without a generation bump.
+const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+/// Distinct compiled guards kept (each is a few automata; keys share them).
+const MAX_COMPILED: u64 = 1024;
+
+/// The compiled guardrails of one effective settings value.
+#[derive(Clone)]
+pub struct GuardrailSet {
+    pub guard: Guard,
+    /// Answers must come back canonical to be scanned (PII rewritten or restored, content
+    /// policy checked); same-dialect passthrough is then skipped.
+    pub rewrites_output: bool,
+    /// The content policy alone, to check answers; `None` without policy rules.
+    pub output_policy: Option<Guard>,
+}
+
+impl GuardrailSet {
+    pub fn compile(settings: GuardSettings) -> Result<GuardrailSet, String> {
+        let output_policy = if settings.policy.rules.is_empty() {
+            None
+        } else {
+            Some(Guard::new(policy_only(&settings)).map_err(|e| e.to_string())?)
+        };
+        let rewrites_output = rewrites_output(&settings);
+        let guard = Guard::new(settings).map_err(|e| e.to_string())?;
+        Ok(GuardrailSet {
+            guard,
+            rewrites_output,
+            output_policy,
+        })
+    }
+
+    /// A fixed guard (no content policy on answers beyond what `guard` does).
+    pub fn fixed(guard: Guard, rewrites_output: bool) -> GuardrailSet {
+        GuardrailSet {
+            guard,
+            rewrites_output,
+            output_policy: None,
+        }
+    }
+
+    /// The same guardrails without the answer check (for a request already rerouted by it).
+    pub fn without_output_policy(&self) -> GuardrailSet {
+        GuardrailSet {
+            output_policy: None,
+            ..self.clone()
+        }
+    }
+
+    /// The content policy over an answer text: the refusal when a blocking rule matches, else
+    /// the labels of the rules that matched (log mode).
+    #[allow(clippy::result_large_err)]
+    pub fn check_answer(&self, text: &str) -> Result<Vec<String>, Blocked> {
+        let Some(policy) = &self.output_policy else {
+            return Ok(Vec::new());
+        };
+        // A system turn is "caller-written" to the guard (policy-checked) but not untrusted
+        // (no injection scoring); the policy-only guard detects no PII.
+        let mut probe = ChatRequest {
+            messages: vec![Message::text(Role::System, text)],
+            ..ChatRequest::default()
+        };
+        policy
+            .inspect_request(&mut probe)
+            .map(|inspection| inspection.findings.policy_rules.into_iter().collect())
+    }
+}
+
+/// Whether guardrails with these settings must see answers in canonical form.
+pub fn rewrites_output(settings: &GuardSettings) -> bool {
+    let rewriting =
+        |mode: PiiMode| matches!(mode, PiiMode::Mask | PiiMode::Redact | PiiMode::Block);
+    let pii = &settings.pii;
+    let pii_rewrites = pii.scan_output
+        && (rewriting(pii.mode)
+            || pii.entities.values().copied().any(rewriting)
+            || pii.custom.iter().any(|custom| rewriting(custom.mode)));
+    pii_rewrites || pii.reversible || !settings.policy.rules.is_empty()
+}
+
+/// The same content policy with PII detection and injection scoring off.
+fn policy_only(settings: &GuardSettings) -> GuardSettings {
+    GuardSettings {
+        pii: PiiSettings {
+            mode: PiiMode::Off,
+            scan_output: false,
+            ..PiiSettings::default()
+        },
+        injection: InjectionSettings {
+            mode: InjectionMode::Off,
+            ..InjectionSettings::default()
+        },
+        policy: settings.policy.clone(),
+    }
+}
+
+/// The gateway's guardrails and every principal's effective ones.
+#[derive(Clone)]
+pub struct Guardrails {
+    /// The config's section; `None` for a fixed guard that takes no overrides.
+    base: Option<Arc<GuardrailsConfig>>,
+    base_set: Arc<GuardrailSet>,
+    base_settings: Arc<GuardSettings>,
+    store: Option<DynStore>,
+    by_key: moka::sync::Cache<String, (u64, Arc<GuardrailSet>)>,
+    compiled: moka::sync::Cache<GuardSettings, Arc<GuardrailSet>>,
+}
+
+impl Guardrails {
+    /// The config's guardrails, overridable per organization, team and key (read from `store`).
+    pub fn new(config: GuardrailsConfig, store: Option<DynStore>) -> Result<Guardrails, String> {
+        let settings = config.guard_settings();
+        let base_set = GuardrailSet::compile(settings.clone())?;
+        Ok(Guardrails {
+            base: Some(Arc::new(config)),
+            ..Guardrails::with_set(base_set, settings, store)
+        })
+    }
+
+    /// One guard for everybody; overrides are ignored.
+    pub fn fixed(guard: Guard, rewrites_output: bool) -> Guardrails {
+        let settings = guard.settings().clone();
+        Guardrails::with_set(GuardrailSet::fixed(guard, rewrites_output), settings, None)
+    }
+
+    fn with_set(set: GuardrailSet, settings: GuardSettings, store: Option<DynStore>) -> Guardrails {
+        Guardrails {
+            base: None,
+            base_set: Arc::new(set),
+            base_settings: Arc::new(settings),
+            store,
+            by_key: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(KEY_CACHE_TTL)
+                .build(),
+            compiled: moka::sync::Cache::builder()
+                .max_capacity(MAX_COMPILED)
+                .build(),
+        }
+    }
+
+    /// The gateway-wide guardrails (the master key's, and every key's without overrides).
+    pub fn gateway(&self) -> Arc<GuardrailSet> {
+        Arc::clone(&self.base_set)
+    }
+
+    /// The guardrails that apply to `principal`. Never fails: a store error or a stored
+    /// override that no longer compiles falls back to the gateway's guardrails (logged).
+    pub async fn for_principal(&self, principal: &Principal, generation: u64) -> Arc<GuardrailSet> {
+        let (Some(base), Principal::Key(key)) = (&self.base, principal) else {
+            return self.gateway();
+        };
+        if key.guardrails.is_none() && key.team_id.is_none() && key.org_id.is_none() {
+            return self.gateway();
+        }
+        if let Some((stamp, set)) = self.by_key.get(&key.id)
+            && stamp == generation
+        {
+            return set;
+        }
+        let set = match self.resolve(base, key).await {
+            Ok(set) => set,
+            Err(error) => {
+                tracing::error!(key_id = %key.id, %error, "guardrail overrides unavailable; using the gateway's");
+                return self.gateway();
+            }
+        };
+        self.by_key
+            .insert(key.id.clone(), (generation, Arc::clone(&set)));
+        set
+    }
+
+    async fn resolve(
+        &self,
+        base: &GuardrailsConfig,
+        key: &ApiKey,
+    ) -> Result<Arc<GuardrailSet>, StoreError> {
+        let mut layers: Vec<(&str, Option<serde_json::Value>)> = Vec::with_capacity(3);
+        if let (Some(store), Some(org_id)) = (&self.store, &key.org_id) {
+            let org = store.get_org(org_id).await?;
+            layers.push(("organization", org.and_then(|org| org.guardrails)));
+        }
+        if let (Some(store), Some(team_id)) = (&self.store, &key.team_id) {
+            let team = store.get_team(team_id).await?;
+            layers.push(("team", team.and_then(|team| team.guardrails)));
+        }
+        layers.push(("key", key.guardrails.clone()));
+        let mut effective = base.clone();
+        for (level, value) in layers {
+            if let Some(over) = stored_override(level, value) {
+                effective = effective.merged(&over);
+            }
+        }
+        Ok(self.compiled_for(effective.guard_settings()))
+    }
+
+    /// One compiled set per distinct settings value.
+    fn compiled_for(&self, settings: GuardSettings) -> Arc<GuardrailSet> {
+        if settings == *self.base_settings {
+            return self.gateway();
+        }
+        if let Some(set) = self.compiled.get(&settings) {
+            return set;
+        }
+        match GuardrailSet::compile(settings.clone()) {
+            Ok(set) => {
+                let set = Arc::new(set);
+                self.compiled.insert(settings, Arc::clone(&set));
+                set
+            }
+            Err(error) => {
+                tracing::error!(%error, "effective guardrails do not compile; using the gateway's");
+                self.gateway()
+            }
+        }
+    }
+
+    /// How many distinct effective settings are compiled now (for tests and metrics).
+    pub fn compiled_count(&self) -> u64 {
+        self.compiled.run_pending_tasks();
+        self.compiled.entry_count()
+    }
+}
+
+/// A stored override as the typed shape (checked when written; a bad one is skipped).
+fn stored_override(level: &str, value: Option<serde_json::Value>) -> Option<GuardrailsOverride> {
+    let value = value?;
+    match serde_json::from_value::<GuardrailsOverride>(value) {
+        Ok(over) => Some(over),
+        Err(error) => {
+            tracing::error!(level, %error, "stored guardrail override is unreadable; ignored");
+            None
+        }
+    }
+}
+
+/// The caller's guardrails, if the gateway has any.
+pub async fn for_caller(state: &AppState, principal: &Principal) -> Option<Arc<GuardrailSet>> {
+    let guardrails = state.guardrails()?;
+    Some(
+        guardrails
+            .for_principal(principal, state.auth().generation())
+            .await,
+    )
+}
+
+/// The refusal of a content-policy (or other guardrail) block, as the caller's 400.
+pub fn refusal(blocked: &Blocked) -> GatewayError {
+    GatewayError::invalid_request(blocked.message.clone()).with_code(blocked.code.as_str())
+}
+
+/// Most bytes of earlier answer text kept to catch a denied word split across stream chunks.
+const POLICY_WINDOW_BYTES: usize = 256;
+
+/// Checks a streamed answer's text against the content policy as it flows: each text delta is
+/// checked together with the tail of the text before it, before it is passed on, so a denied
+/// word split across chunks is caught before its last piece leaves. On a blocking hit the stream
+/// ends with a `content_policy_violation` error event (what was sent before stays sent).
+pub fn police_stream(upstream: ChatStream, set: Arc<GuardrailSet>) -> ChatStream {
+    if set.output_policy.is_none() {
+        return upstream;
+    }
+    Box::pin(async_stream::stream! {
+        use futures_util::StreamExt;
+        let mut upstream = upstream;
+        let mut tail = String::new();
+        while let Some(event) = upstream.next().await {
+            if let StreamEvent::TextDelta { text, .. } = &event {
+                tail.push_str(text);
+                if let Err(blocked) = set.check_answer(&tail) {
+                    yield StreamEvent::Error(GatewayError::invalid_request(
+                        format!("answer {}", blocked.message.trim_start_matches("request ")),
+                    )
+                    .with_code(blocked.code.as_str()));
+                    return;
+                }
+                if tail.len() > POLICY_WINDOW_BYTES {
+                    let mut cut = tail.len() - POLICY_WINDOW_BYTES;
+                    while !tail.is_char_boundary(cut) {
+                        cut += 1;
+                    }
+                    tail.drain(..cut);
+                }
+            }
+            yield event;
+        }
+    })
+}
