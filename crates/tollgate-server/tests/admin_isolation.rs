@@ -153,6 +153,21 @@ impl Op {
     }
 }
 
+impl Op {
+    /// The operation of the OpenAPI document it calls: method and path template.
+    fn route(self) -> (&'static str, &'static str) {
+        let name = match self {
+            // The same operations as CreateKey and UpdateUser, with other bodies.
+            Op::CreateKeyForUser => Op::CreateKey.name(),
+            Op::MoveUser => Op::UpdateUser.name(),
+            other => other.name(),
+        };
+        let (method, rest) = name.split_once(' ').unwrap();
+        let path = rest.split([' ', '?']).next().unwrap();
+        (method, path)
+    }
+}
+
 /// One endpoint's expected statuses, by caller in [`CALLERS`] order: master, admin, org_admin,
 /// team_admin, member, viewer.
 struct Row {
@@ -548,6 +563,31 @@ async fn every_endpoint_every_role_own_and_other_tenant() {
     let unique: BTreeSet<&str> = ops.iter().copied().collect();
     assert_eq!(ops.len(), unique.len(), "an operation has two rows");
     assert_eq!(ops.len(), 32, "the matrix covers every operation");
+    // ... and every operation of the OpenAPI document, which is generated from the handlers.
+    let document = call(&gateway, "GET", "/admin/v1/openapi.json", "", None)
+        .await
+        .json();
+    let documented: BTreeSet<(String, String)> = document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, operations)| {
+            operations
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|method| (method.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let covered: BTreeSet<(String, String)> = matrix
+        .iter()
+        .map(|row| row.op.route())
+        .map(|(method, path)| (method.to_string(), path.to_string()))
+        .collect();
+    assert_eq!(
+        covered, documented,
+        "the matrix's operations are the documented ones"
+    );
     let mut failures = Vec::new();
     let mut cells = 0;
     for row in &matrix {

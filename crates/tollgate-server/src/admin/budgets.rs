@@ -18,6 +18,7 @@ use crate::admin::rbac::Action;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExplainQuery {
     /// The key to explain.

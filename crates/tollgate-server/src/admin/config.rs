@@ -6,11 +6,22 @@ use serde_json::{Value, json};
 use tollgate_store::Role;
 
 use crate::admin::caller::Caller;
-use crate::admin::errors::AdminError;
+use crate::admin::errors::{AdminError, ErrorBody};
 use crate::state::AppState;
 
 /// Gateway-wide, so only the master key or an `admin` key may ask. A config that fails
 /// validation is refused with its errors (400) and the running one keeps serving.
+#[utoipa::path(
+    post,
+    path = "/admin/v1/config/reload",
+    tag = "config",
+    responses(
+        (status = 200, description = "Reloaded: `{\"status\":\"reloaded\"}`", body = Object),
+        (status = 400, description = "The new configuration was rejected (or there is no config file); the running one keeps serving", body = ErrorBody),
+        (status = 403, description = "Only admins reload", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn reload(
     caller: Caller,
     State(state): State<AppState>,
