@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes <repo>/.venv hold the Python packages pinned in tests/e2e/requirements.txt (the official
-# OpenAI and Anthropic SDKs, pytest, httpx), for the end-to-end suite.
+# OpenAI and Anthropic SDKs, pytest, httpx, schemathesis), for the end-to-end suite.
 #
 # Idempotent and quick when nothing changed: a stamp in the venv records the hash of the
 # requirements file and the interpreter it was installed for, and a matching stamp means "done".
@@ -85,4 +85,4 @@ say "checking that the installed packages agree with each other (pip check)"
 # Written last: an interrupted install leaves no stamp, so the next run installs again.
 echo "requirements=$requirements_hash python=$venv_version" >"$stamp.tmp"
 mv "$stamp.tmp" "$stamp"
-say "done: $("$venv_python" -c 'import openai, anthropic, pytest, httpx; print(f"openai {openai.__version__}, anthropic {anthropic.__version__}, pytest {pytest.__version__}, httpx {httpx.__version__}")')"
+say "done: $("$venv_python" -c 'import openai, anthropic, pytest, httpx, schemathesis; print(f"openai {openai.__version__}, anthropic {anthropic.__version__}, pytest {pytest.__version__}, httpx {httpx.__version__}, schemathesis {schemathesis.__version__}")')"
