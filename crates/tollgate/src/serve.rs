@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tollgate_config::Config;
+use tollgate_limits::{Clock, RedisConnection, RedisCounters, RedisRateLimiter, SystemClock};
 use tollgate_server::limits::Limiter;
 use tollgate_server::{AppState, Auth, ServerLimits, build_app};
 use tollgate_store::{SpendWriter, SpendWriterConfig};
@@ -37,12 +38,7 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
         max_body_bytes: usize::try_from(config.server.max_body_bytes).unwrap_or(usize::MAX),
     };
     let spend_writer = SpendWriter::start(store.clone(), SpendWriterConfig::default());
-    // In-process counters: exact for one instance. Several instances sharing Redis need the
-    // Redis counter backend (not built yet); until then each instance counts on its own.
-    let limiter = Limiter::in_process(
-        crate::limit_settings::limit_settings(&config),
-        Some(store.clone()),
-    );
+    let limiter = build_limiter(&config, &store).await?;
     let reaper = limiter.spawn_reaper(REAP_EVERY);
     let state = AppState::new(
         router,
@@ -126,6 +122,34 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
     }
     store.close().await;
     Ok(())
+}
+
+/// Budgets and rate limits count in Redis when the config has `redis:` (scale-out: every
+/// instance sharing the server and prefix counts together, atomically), else in this process.
+/// Parallel limits stay in each process either way: an in-flight slot belongs to a connection
+/// that lives in one instance, so a key's `max_parallel` applies per instance.
+async fn build_limiter(
+    config: &Config,
+    store: &tollgate_store::DynStore,
+) -> Result<Limiter, String> {
+    let settings = crate::limit_settings::limit_settings(config);
+    let Some(redis) = &config.redis else {
+        return Ok(Limiter::in_process(settings, Some(store.clone())));
+    };
+    let connection = RedisConnection::connect(&redis.url)
+        .await
+        .map_err(|error| format!("could not connect to Redis at {}: {error}", redis.url))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let counters = RedisCounters::new(connection.clone(), clock.clone(), redis.prefix.clone());
+    let rates = RedisRateLimiter::new(connection, clock.clone(), redis.prefix.clone());
+    tracing::info!(prefix = %redis.prefix, "budgets and rate limits count in Redis");
+    Ok(Limiter::with_backends(
+        settings,
+        Some(store.clone()),
+        Arc::new(counters),
+        Arc::new(rates),
+        clock,
+    ))
 }
 
 /// SIGHUP re-reads the config file; a config that fails validation is logged and ignored.
