@@ -32,6 +32,13 @@ pub use worst_case::{CallSize, candidate_prices, worst_case};
 
 use crate::auth::Principal;
 
+/// How long a settled or released reservation is remembered (so a repeated settle answers
+/// "already settled"). Reservation ids are request ids, settled once by the call that made them
+/// (a drop racing an explicit settle is a matter of milliseconds), so seconds are plenty; at
+/// thousands of calls a second, minutes of closed reservations cost real memory and allocator
+/// time on the hot path.
+const CLOSED_RESERVATION_RETENTION: Duration = Duration::from_secs(10);
+
 /// Rate-limit headers to add to the answer (`x-ratelimit-*`, `retry-after`).
 pub type LimitHeaders = Vec<(&'static str, String)>;
 
@@ -80,7 +87,10 @@ impl Limiter {
         Limiter::with_backends(
             settings,
             store,
-            Arc::new(InProcessCounters::new(Arc::clone(&clock))),
+            Arc::new(InProcessCounters::with_retention(
+                Arc::clone(&clock),
+                CLOSED_RESERVATION_RETENTION,
+            )),
             Arc::new(InProcessRateLimiter::new(Arc::clone(&clock))),
             clock,
         )
