@@ -58,7 +58,7 @@ struct Inner {
     policies: PolicyCache,
     store: Option<DynStore>,
     /// Budgets whose spend so far was loaded from the store into the counters.
-    seeded: moka::sync::Cache<Scope, ()>,
+    seeded: SeededScopes,
     alerts: AlertSink,
 }
 
@@ -114,10 +114,7 @@ impl Limiter {
                 policies: PolicyCache::new(store.clone()),
                 settings,
                 store,
-                seeded: moka::sync::Cache::builder()
-                    .max_capacity(1_000_000)
-                    .time_to_idle(Duration::from_secs(24 * 3600))
-                    .build(),
+                seeded: SeededScopes::default(),
             }),
         }
     }
@@ -313,7 +310,7 @@ impl Limiter {
     /// process sees the budget, so a restart does not hand out a fresh budget.
     async fn seed(&self, budgets: &[BudgetSpec], chain: &Chain) -> Result<(), GatewayError> {
         for spec in budgets {
-            if self.inner.seeded.contains_key(&spec.scope) {
+            if self.inner.seeded.contains(&spec.scope) {
                 continue;
             }
             let spent = match &spec.scope {
@@ -337,7 +334,7 @@ impl Limiter {
                 .map_err(|error| refusal::backend(&error))?;
             // Marked only once applied: a call that finds the mark reserves against seeded
             // numbers, never against a fresh zero.
-            self.inner.seeded.insert(spec.scope.clone(), ());
+            self.inner.seeded.insert(&spec.scope);
         }
         Ok(())
     }
@@ -380,6 +377,37 @@ impl Limiter {
         for alert in &settlement.alerts {
             self.inner.alerts.raise(alert, &self.inner.tracker);
         }
+    }
+}
+
+/// Budgets whose spend was loaded into the counters, checked on every budgeted call: a read lock
+/// and a hash lookup (a cache with eviction bookkeeping cost more than the rest of the limits
+/// step). Bounded by forgetting everything at a size limit, which is safe: the counters refuse a
+/// second seed of a scope they already know.
+#[derive(Default)]
+struct SeededScopes {
+    scopes: std::sync::RwLock<std::collections::HashSet<Scope>>,
+}
+
+impl SeededScopes {
+    const MAX: usize = 1_000_000;
+
+    fn contains(&self, scope: &Scope) -> bool {
+        self.scopes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(scope)
+    }
+
+    fn insert(&self, scope: &Scope) {
+        let mut scopes = self
+            .scopes
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if scopes.len() >= Self::MAX {
+            scopes.clear();
+        }
+        scopes.insert(scope.clone());
     }
 }
 
