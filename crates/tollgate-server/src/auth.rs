@@ -77,7 +77,13 @@ pub struct Auth {
     /// Bumped by every invalidation, so caches derived from keys and tenants (the limits'
     /// policy cache) know to reload.
     generation: Arc<AtomicU64>,
+    /// Told of every local invalidation, so other instances can drop their caches too (the
+    /// binary sets it to a Redis publish in scale-out mode).
+    on_invalidate: Arc<std::sync::OnceLock<InvalidationHook>>,
 }
+
+/// Called after each invalidation made through this instance.
+pub type InvalidationHook = Arc<dyn Fn() + Send + Sync>;
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -93,6 +99,7 @@ impl Auth {
             store: None,
             cache: new_cache(),
             generation: Arc::default(),
+            on_invalidate: Arc::default(),
         }
     }
 
@@ -103,14 +110,31 @@ impl Auth {
             store: Some(store),
             cache: new_cache(),
             generation: Arc::default(),
+            on_invalidate: Arc::default(),
         }
     }
 
     /// Forgets every cached key and tenant policy (called after any key, tenant, budget or
     /// credit mutation).
     pub fn invalidate(&self) {
+        self.invalidate_local();
+        if let Some(hook) = self.on_invalidate.get() {
+            hook();
+        }
+    }
+
+    /// Forgets what this instance cached, without telling anyone (another instance's change
+    /// arrived, or the bus reconnected and may have missed one).
+    pub fn invalidate_local(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.cache.invalidate_all();
+    }
+
+    /// Sets the hook told of every invalidation (once; later calls are ignored).
+    pub fn on_invalidate(&self, hook: InvalidationHook) {
+        if self.on_invalidate.set(hook).is_err() {
+            tracing::warn!("an invalidation hook was already set; ignored");
+        }
     }
 
     /// Changes whenever [`Auth::invalidate`] runs.

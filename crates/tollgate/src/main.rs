@@ -1,6 +1,7 @@
 //! The `tollgate` binary: a thin CLI over the library crates.
 
 mod cli;
+mod invalidation;
 mod keys_cli;
 mod limit_settings;
 mod logging;

@@ -58,6 +58,9 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
         })),
         None => state,
     };
+    if let Some(redis) = &config.redis {
+        crate::invalidation::start(&redis.url, &redis.prefix, state.auth().clone()).await?;
+    }
     spawn_reload_on_sighup(state.clone());
     let app = build_app(state);
 

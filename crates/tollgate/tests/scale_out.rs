@@ -295,6 +295,54 @@ models:
         );
     }
 
+    // A revocation on one instance reaches the other through Redis pub/sub: B has the key
+    // cached (its last call was authenticated and refused for budget), A revokes it, and B
+    // refuses it as revoked within moments, not after its 30 s cache lifetime.
+    let ask_b = || {
+        call(
+            &client,
+            "POST",
+            format!("http://{}/v1/chat/completions", b.address),
+            &key,
+            Some(
+                json!({"model": "tenth", "max_tokens": 10, "messages": [{"role": "user", "content": "again"}]}),
+            ),
+        )
+    };
+    assert_eq!(ask_b().await.0, 429, "cached on B and out of budget");
+    let (status, _) = call(
+        &client,
+        "POST",
+        format!("http://{}/admin/v1/keys/{key_id}/revoke", a.address),
+        MASTER,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let revoked_at = std::time::Instant::now();
+    loop {
+        let (status, body) = ask_b().await;
+        if status == 401 {
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("revoked"),
+                "{body}"
+            );
+            break;
+        }
+        assert!(
+            revoked_at.elapsed() < Duration::from_secs(2),
+            "B still accepts a key revoked on A"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    eprintln!(
+        "revocation reached the other instance in {:?}",
+        revoked_at.elapsed()
+    );
+
     stop(a).await;
     stop(b).await;
 
