@@ -85,7 +85,7 @@ fn limits_step(c: &mut Criterion) {
                         request_id: &id,
                         principal: &principal,
                         end_user: None,
-                        prices: &prices,
+                        prices: &|| prices.clone(),
                         size,
                     };
                     let admission = limiter.admit(context, 0, &mut headers).await.unwrap();

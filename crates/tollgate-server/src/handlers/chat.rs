@@ -14,7 +14,7 @@ use tollgate_types::{Dialect, GatewayError};
 use crate::accounting::{self, CallRecord};
 use crate::auth::Principal;
 use crate::guardrails::{self, GuardrailSet};
-use crate::limits::{self, CallContext, CallSize};
+use crate::limits::{self, Admission, CallContext, CallSize};
 use crate::request_id::request_id;
 use crate::respond::{self, GatewayHeaders};
 use crate::state::AppState;
@@ -90,23 +90,18 @@ async fn serve(
     };
     let end_user = end_user(state, headers, request.user.as_deref());
     call.end_user = end_user.clone();
-    let prices = limits::candidate_prices(&state.router(), &route);
-    let context = CallContext {
-        request_id: &gateway_headers.request_id,
-        principal: &principal,
-        end_user: end_user.as_deref(),
-        prices: &prices,
-        size: CallSize::chat(&request, body.len()),
-    };
+    let size = CallSize::chat(&request, body.len());
     // About four bytes a token; billed only for a stream whose upstream never reports usage.
     let estimated_input_tokens = u64::try_from(body.len() / 4).unwrap_or(u64::MAX);
-    let mut limit_headers = Vec::new();
-    let admitted = state
-        .limiter()
-        .admit(context, state.auth().generation(), &mut limit_headers)
-        .await;
-    gateway_headers.rate_limits = limit_headers;
-    let admission = admitted?;
+    let admission = admit(
+        state,
+        &principal,
+        end_user.as_deref(),
+        &route,
+        size,
+        gateway_headers,
+    )
+    .await?;
     call.charge_credits = admission.charges_credits();
 
     if request.stream {
@@ -207,6 +202,33 @@ async fn serve(
         return Err(refusal);
     }
     Ok(respond::json(StatusCode::OK, body, gateway_headers))
+}
+
+/// Steps 5 and 6 for a call: admits it under the caller's limits and budgets or refuses it
+/// (429) before any provider is called; the rate-limit headers go on the answer either way.
+pub(crate) async fn admit(
+    state: &AppState,
+    principal: &Principal,
+    end_user: Option<&str>,
+    route: &ModelRoute,
+    size: CallSize,
+    gateway_headers: &mut GatewayHeaders,
+) -> Result<Admission, GatewayError> {
+    let prices = || limits::candidate_prices(&state.router(), route);
+    let context = CallContext {
+        request_id: &gateway_headers.request_id,
+        principal,
+        end_user,
+        prices: &prices,
+        size,
+    };
+    let mut limit_headers = Vec::new();
+    let admitted = state
+        .limiter()
+        .admit(context, state.auth().generation(), &mut limit_headers)
+        .await;
+    gateway_headers.rate_limits = limit_headers;
+    admitted
 }
 
 /// The caller's end user: the configured header if the request has it, else the body's `user`.

@@ -8,8 +8,8 @@ use tollgate_types::{Dialect, GatewayError};
 
 use crate::accounting::{self, CallRecord};
 use crate::dialect::openai;
-use crate::handlers::chat::{authorize_model, end_user};
-use crate::limits::{self, CallContext, CallSize};
+use crate::handlers::chat::{admit, authorize_model, end_user};
+use crate::limits::CallSize;
 use crate::request_id::request_id;
 use crate::respond::{self, GatewayHeaders};
 use crate::state::AppState;
@@ -46,21 +46,15 @@ async fn serve(
     call.requested_model = request.model.clone();
     call.end_user = end_user(state, headers, request.user.as_deref());
     let route = authorize_model(state, &principal, &request.model)?;
-    let prices = limits::candidate_prices(&state.router(), &route);
-    let context = CallContext {
-        request_id: &gateway_headers.request_id,
-        principal: &principal,
-        end_user: call.end_user.as_deref(),
-        prices: &prices,
-        size: CallSize::embedding(body.len()),
-    };
-    let mut limit_headers = Vec::new();
-    let admitted = state
-        .limiter()
-        .admit(context, state.auth().generation(), &mut limit_headers)
-        .await;
-    gateway_headers.rate_limits = limit_headers;
-    let admission = admitted?;
+    let admission = admit(
+        state,
+        &principal,
+        call.end_user.as_deref(),
+        &route,
+        CallSize::embedding(body.len()),
+        gateway_headers,
+    )
+    .await?;
     call.charge_credits = admission.charges_credits();
     let routed = match state.router().embed(&route, &request).await {
         Ok(routed) => routed,

@@ -67,8 +67,9 @@ pub struct CallContext<'a> {
     pub request_id: &'a str,
     pub principal: &'a Principal,
     pub end_user: Option<&'a str>,
-    /// Every deployment the call could reach (`None`: unpriced).
-    pub prices: &'a [Option<Arc<ModelPrice>>],
+    /// Every deployment the call could reach (`None`: unpriced); asked only when a limit
+    /// applies, so calls without limits never build the list.
+    pub prices: &'a (dyn Fn() -> Vec<Option<Arc<ModelPrice>>> + Sync),
     pub size: CallSize,
 }
 
@@ -184,7 +185,7 @@ impl Limiter {
         }
 
         let default_output = self.inner.settings.default_max_output_tokens;
-        let (worst_cost, worst_tokens) = worst_case(call.prices, call.size, default_output);
+        let (worst_cost, worst_tokens) = worst_case(&(call.prices)(), call.size, default_output);
 
         if !chain.rates.is_empty() {
             let checks = chain.rate_checks(worst_tokens);
