@@ -10,10 +10,11 @@ use crate::driver::Backend;
 use tollgate_types::NanoUsd;
 
 use crate::model::{
-    ApiKey, ApiKeyUpdate, Bucket, CreatedKey, CreditEntry, CreditTotals, Dimension, KeyFilter,
-    KeyLookup, NewApiKey, NewCreditEntry, NewOrganization, NewTeam, NewUser, Organization,
-    OrganizationUpdate, Page, PageRequest, SpendBatchOutcome, SpendRecord, SpendScope, Team,
-    TeamFilter, TeamUpdate, UsageFilter, UsageRow, User, UserFilter, UserUpdate,
+    ApiKey, ApiKeyUpdate, AuditEvent, AuditFilter, Bucket, CreatedKey, CreditEntry, CreditTotals,
+    Dimension, KeyFilter, KeyLookup, NewApiKey, NewAuditEvent, NewCreditEntry, NewOrganization,
+    NewTeam, NewUser, Organization, OrganizationUpdate, Page, PageRequest, SpendBatchOutcome,
+    SpendRecord, SpendScope, Team, TeamFilter, TeamUpdate, UsageFilter, UsageRow, User, UserFilter,
+    UserUpdate,
 };
 use crate::time::Timestamp;
 
@@ -147,4 +148,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<CreditEntry>, StoreError>;
     /// The ledger summed exactly in SQL: credited (every non-spend entry) and spent.
     async fn credit_totals(&self, org_id: &str) -> Result<CreditTotals, StoreError>;
+
+    /// Records one admin mutation (the admin API decides what goes in it, never a secret).
+    async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditEvent, StoreError>;
+    /// Audit events matching `filter`, newest first (`next` is `MILLIS:ID`; a cursor this
+    /// store did not write is `Invalid`).
+    async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEvent>, StoreError>;
 }

@@ -1,5 +1,6 @@
 //! The store's domain types: plain structs, `Serialize` for the admin API.
 
+mod audit;
 mod credits;
 mod key;
 mod page;
@@ -9,6 +10,7 @@ mod tenant;
 mod usage;
 pub(crate) mod usd;
 
+pub use audit::{AuditEvent, AuditFilter, MASTER_ACTOR, NewAuditEvent};
 pub use credits::{CreditEntry, CreditKind, CreditTotals, NewCreditEntry};
 pub use key::{
     ApiKey, ApiKeyUpdate, Budget, BudgetMode, BudgetPeriod, CreatedKey, KeyFilter, KeyLookup,

@@ -33,6 +33,14 @@ pub(crate) fn into_page<T>(
     Page { items, next }
 }
 
+/// A newest-first page's cursor, `MILLIS:ID` (as the lists ordered by time write it).
+pub(crate) fn parse_time_cursor(cursor: &str) -> Result<(i64, &str), StoreError> {
+    cursor
+        .split_once(':')
+        .and_then(|(at, id)| Some((at.parse().ok()?, id)))
+        .ok_or_else(|| StoreError::Invalid(format!("bad page cursor `{cursor}`")))
+}
+
 /// Appends `AND column = $n` when the filter has a value.
 pub(crate) fn filter_eq(sql: &mut Sql, column: &str, value: Option<&str>) {
     if let Some(value) = value {

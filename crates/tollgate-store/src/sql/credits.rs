@@ -9,7 +9,7 @@ use crate::StoreError;
 use crate::driver::{Driver, DriverTx, Sql, SqlRow};
 use crate::ids;
 use crate::model::{CreditEntry, CreditTotals, NewCreditEntry, Page, PageRequest};
-use crate::sql::build::into_page;
+use crate::sql::build::{into_page, parse_time_cursor};
 use crate::sql::rows::{self, CREDIT_COLUMNS};
 use crate::time::Timestamp;
 
@@ -88,7 +88,7 @@ pub(crate) async fn list<D: Driver>(
     ))
     .bind(org_id);
     if let Some(cursor) = &page.after {
-        let (at, id) = parse_cursor(cursor)?;
+        let (at, id) = parse_time_cursor(cursor)?;
         let at = sql.arg(at);
         let id = sql.arg(id);
         sql.push(&format!(
@@ -106,14 +106,6 @@ pub(crate) async fn list<D: Driver>(
     Ok(into_page(items, page, |entry| {
         format!("{}:{}", entry.created_at.millis(), entry.id)
     }))
-}
-
-/// `MILLIS:ID`, as `list` writes it.
-fn parse_cursor(cursor: &str) -> Result<(i64, &str), StoreError> {
-    cursor
-        .split_once(':')
-        .and_then(|(at, id)| Some((at.parse().ok()?, id)))
-        .ok_or_else(|| StoreError::Invalid(format!("bad page cursor `{cursor}`")))
 }
 
 pub(crate) async fn totals<D: Driver>(db: &D, org_id: &str) -> Result<CreditTotals, StoreError> {

@@ -2,6 +2,7 @@
 //!
 //! Each file holds the statements of one area; this one only routes the trait's methods to them.
 
+mod audit;
 mod build;
 mod credits;
 mod keys;
@@ -22,10 +23,11 @@ use crate::driver::{Backend, Driver, Sql};
 use tollgate_types::NanoUsd;
 
 use crate::model::{
-    ApiKey, ApiKeyUpdate, Bucket, CreatedKey, CreditEntry, CreditTotals, Dimension, KeyFilter,
-    KeyLookup, NewApiKey, NewCreditEntry, NewOrganization, NewTeam, NewUser, Organization,
-    OrganizationUpdate, Page, PageRequest, SpendBatchOutcome, SpendRecord, SpendScope, Team,
-    TeamFilter, TeamUpdate, UsageFilter, UsageRow, User, UserFilter, UserUpdate,
+    ApiKey, ApiKeyUpdate, AuditEvent, AuditFilter, Bucket, CreatedKey, CreditEntry, CreditTotals,
+    Dimension, KeyFilter, KeyLookup, NewApiKey, NewAuditEvent, NewCreditEntry, NewOrganization,
+    NewTeam, NewUser, Organization, OrganizationUpdate, Page, PageRequest, SpendBatchOutcome,
+    SpendRecord, SpendScope, Team, TeamFilter, TeamUpdate, UsageFilter, UsageRow, User, UserFilter,
+    UserUpdate,
 };
 use crate::store::Store;
 use crate::time::Timestamp;
@@ -229,5 +231,17 @@ impl<D: Driver> Store for SqlStore<D> {
 
     async fn credit_totals(&self, org_id: &str) -> Result<CreditTotals, StoreError> {
         credits::totals(&self.db, org_id).await
+    }
+
+    async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditEvent, StoreError> {
+        audit::append(&self.db, event).await
+    }
+
+    async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEvent>, StoreError> {
+        audit::list(&self.db, filter, page).await
     }
 }

@@ -5,8 +5,8 @@ use tollgate_types::{NanoUsd, Usage};
 use crate::StoreError;
 use crate::driver::SqlRow;
 use crate::model::{
-    ApiKey, Budget, BudgetMode, BudgetPeriod, CreditEntry, CreditKind, Organization, Role,
-    SpendCostSource, SpendRecord, Team, User,
+    ApiKey, AuditEvent, Budget, BudgetMode, BudgetPeriod, CreditEntry, CreditKind, Organization,
+    Role, SpendCostSource, SpendRecord, Team, User,
 };
 use crate::time::Timestamp;
 
@@ -16,6 +16,8 @@ pub(crate) const TEAM_COLUMNS: &str = "id, org_id, name, budget_nanos, budget_pe
      budget_alert_percent, rpm_limit, tpm_limit, max_parallel, guardrails, created_at";
 pub(crate) const USER_COLUMNS: &str = "id, org_id, team_id, email, name, role, budget_nanos, budget_period, budget_mode, \
      budget_alert_percent, created_at";
+pub(crate) const AUDIT_COLUMNS: &str = "id, occurred_at, actor, actor_role, action, target_type, \
+     target_id, org_id, team_id, user_id, request_id, changes";
 pub(crate) const CREDIT_COLUMNS: &str = "id, org_id, kind, amount_nanos, reference, created_at";
 /// Everything a key shows. The hashes are deliberately absent: no listing can leak them.
 pub(crate) const KEY_COLUMNS: &str = "id, name, prefix, org_id, team_id, user_id, role, models, \
@@ -74,6 +76,33 @@ pub(crate) fn credit(row: &impl SqlRow) -> Result<CreditEntry, StoreError> {
         amount: NanoUsd(row.int("amount_nanos")?),
         reference: row.opt_text("reference")?,
         created_at: Timestamp(row.int("created_at")?),
+    })
+}
+
+pub(crate) fn audit(row: &impl SqlRow) -> Result<AuditEvent, StoreError> {
+    let role = row.text("actor_role")?;
+    let changes = match json(row, "changes")? {
+        serde_json::Value::Object(changes) => changes,
+        other => {
+            return Err(StoreError::corrupt(
+                "changes",
+                format!("not an object: {other}"),
+            ));
+        }
+    };
+    Ok(AuditEvent {
+        id: row.text("id")?,
+        occurred_at: Timestamp(row.int("occurred_at")?),
+        actor: row.text("actor")?,
+        actor_role: Role::parse(&role).ok_or_else(|| StoreError::corrupt("actor_role", role))?,
+        action: row.text("action")?,
+        target_type: row.text("target_type")?,
+        target_id: row.opt_text("target_id")?,
+        org_id: row.opt_text("org_id")?,
+        team_id: row.opt_text("team_id")?,
+        user_id: row.opt_text("user_id")?,
+        request_id: row.opt_text("request_id")?,
+        changes,
     })
 }
 

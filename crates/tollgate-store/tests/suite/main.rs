@@ -8,6 +8,7 @@
 mod harness;
 mod fixtures;
 
+mod audit;
 mod budgets;
 mod credits;
 mod guardrails;

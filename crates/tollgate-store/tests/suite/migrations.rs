@@ -32,6 +32,7 @@ async fn sqlite_and_postgres_schemas_are_equivalent() {
         tables,
         [
             "api_keys",
+            "audit_log",
             "credit_ledger",
             "meta",
             "organizations",
@@ -48,7 +49,7 @@ async fn sqlite_and_postgres_schemas_are_equivalent() {
         );
     }
     assert_eq!(sqlite_columns, postgres_columns);
-    assert!(sqlite_indexes.len() >= 8, "{sqlite_indexes:?}");
+    assert!(sqlite_indexes.len() >= 12, "{sqlite_indexes:?}");
     assert_eq!(sqlite_indexes, postgres_indexes);
 }
 
