@@ -3,6 +3,7 @@
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
+use crate::admin::audit::RequestId;
 use crate::admin::errors::AdminError;
 use crate::admin::rbac::{self, Action, Actor, Denied, Listing, NewObject, Object, Parent};
 use crate::auth::Principal;
@@ -13,6 +14,8 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub actor: Actor,
+    /// The call's request id (see [`crate::admin::audit::tag_request`]), recorded with its audit event.
+    pub request_id: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -23,7 +26,11 @@ impl FromRequestParts<AppState> for Caller {
             Principal::Master => Actor::master(),
             Principal::Key(key) => Actor::from_key(&key),
         };
-        Ok(Caller { actor })
+        let request_id = parts
+            .extensions
+            .get::<RequestId>()
+            .map(|RequestId(id)| id.clone());
+        Ok(Caller { actor, request_id })
     }
 }
 

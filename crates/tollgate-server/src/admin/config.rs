@@ -5,6 +5,7 @@ use axum::extract::State;
 use serde_json::{Value, json};
 use tollgate_store::Role;
 
+use crate::admin::audit::{self, Target};
 use crate::admin::caller::Caller;
 use crate::admin::errors::{AdminError, ErrorBody};
 use crate::state::AppState;
@@ -36,5 +37,13 @@ pub async fn reload(
             "The new configuration was rejected; the previous one keeps serving: {reason}"
         ))
     })?;
+    audit::record(
+        &state,
+        &caller,
+        "config.reload",
+        Target::Config,
+        Default::default(),
+    )
+    .await;
     Ok(Json(json!({"status": "reloaded"})))
 }

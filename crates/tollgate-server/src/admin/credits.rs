@@ -18,6 +18,7 @@ use tollgate_store::{CreditKind, NewCreditEntry, Organization};
 use tollgate_types::NanoUsd;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::admin::audit::{self, Target};
 use crate::admin::caller::Caller;
 use crate::admin::errors::{AdminError, ErrorBody};
 use crate::admin::fields;
@@ -135,6 +136,27 @@ pub async fn record(
     let written = state.store().append_credits(&org.id, &entries).await?;
     // The request path caches each organization's balance and whether it pays by credits.
     state.auth().invalidate();
+    let action = match kind {
+        CreditKind::Refund => "credits.refund",
+        CreditKind::Adjustment => "credits.adjustment",
+        _ => "credits.purchase",
+    };
+    let mut changes = serde_json::Map::new();
+    changes.insert("amount_usd".into(), amount.to_string().into());
+    if let Some(fee) = fee {
+        changes.insert("fee_usd".into(), fee.to_string().into());
+    }
+    if let Some(reference) = written.first().and_then(|entry| entry.reference.clone()) {
+        changes.insert("reference".into(), reference.into());
+    }
+    changes.insert(
+        "entry_ids".into(),
+        written.iter().map(|entry| entry.id.clone()).collect(),
+    );
+    if !org.credits_enabled {
+        changes.insert("credits_enabled".into(), true.into());
+    }
+    audit::record(&state, &caller, action, Target::Org(&org), changes).await;
     let totals = state.store().credit_totals(&org.id).await?;
     Ok((
         StatusCode::CREATED,

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tollgate_store::{ApiKey, KeyFilter, Page, Timestamp};
 use utoipa::IntoParams;
 
+use crate::admin::audit::{self, Target};
 use crate::admin::caller::Caller;
 use crate::admin::errors::{AdminError, ErrorBody};
 use crate::admin::guardrails;
@@ -53,6 +54,16 @@ pub async fn create(
     new.user_id = owners.user_id;
     let created = state.store().create_key(new).await?;
     state.auth().invalidate();
+    // The view without the secret: the log never holds it.
+    let changes = audit::created(&KeyView::from(&created.key));
+    audit::record(
+        &state,
+        &caller,
+        "key.create",
+        Target::Key(&created.key),
+        changes,
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(CreatedKeyView::from(&created))))
 }
 
@@ -188,9 +199,19 @@ pub async fn update(
     let guardrails = request.guardrails.take();
     let mut update = request.into_update(&key, Timestamp::now())?;
     update.guardrails = guardrails::patch(&state, guardrails)?;
-    let key = state.store().update_key(&id, update).await?;
+    let updated = state.store().update_key(&id, update).await?;
     state.auth().invalidate();
-    Ok(Json(KeyView::from(&key)))
+    let view = KeyView::from(&updated);
+    let changes = audit::diff(&KeyView::from(&key), &view);
+    audit::record(
+        &state,
+        &caller,
+        "key.update",
+        Target::Key(&updated),
+        changes,
+    )
+    .await;
+    Ok(Json(view))
 }
 
 #[utoipa::path(
@@ -213,10 +234,25 @@ pub async fn rotate(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<CreatedKeyView>, AdminError> {
-    load(&state, &caller, &id, Action::Write).await?;
+    let before = load(&state, &caller, &id, Action::Write).await?;
     let request: RotateKeyRequest = json::read_body(&state, body, true).await?;
-    let rotated = state.store().rotate_key(&id, request.grace()?).await?;
+    let grace = request.grace()?;
+    let rotated = state.store().rotate_key(&id, grace).await?;
     state.auth().invalidate();
+    // The new prefix (public, as in every listing) and the old secret's grace; never a secret.
+    let mut changes = audit::diff(&KeyView::from(&before), &KeyView::from(&rotated.key));
+    changes.insert(
+        "grace_seconds".into(),
+        grace.map_or(0, |grace| grace.as_secs()).into(),
+    );
+    audit::record(
+        &state,
+        &caller,
+        "key.rotate",
+        Target::Key(&rotated.key),
+        changes,
+    )
+    .await;
     Ok(Json(CreatedKeyView::from(&rotated)))
 }
 
@@ -237,10 +273,13 @@ pub async fn revoke(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<KeyView>, AdminError> {
-    load(&state, &caller, &id, Action::Write).await?;
+    let before = load(&state, &caller, &id, Action::Write).await?;
     let key = state.store().revoke_key(&id).await?;
     state.auth().invalidate();
-    Ok(Json(KeyView::from(&key)))
+    let view = KeyView::from(&key);
+    let changes = audit::diff(&KeyView::from(&before), &view);
+    audit::record(&state, &caller, "key.revoke", Target::Key(&key), changes).await;
+    Ok(Json(view))
 }
 
 #[utoipa::path(
@@ -280,10 +319,13 @@ pub async fn expire(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<KeyView>, AdminError> {
-    load(&state, &caller, &id, Action::Write).await?;
+    let before = load(&state, &caller, &id, Action::Write).await?;
     let key = state.store().expire_key(&id).await?;
     state.auth().invalidate();
-    Ok(Json(KeyView::from(&key)))
+    let view = KeyView::from(&key);
+    let changes = audit::diff(&KeyView::from(&before), &view);
+    audit::record(&state, &caller, "key.expire", Target::Key(&key), changes).await;
+    Ok(Json(view))
 }
 
 /// The key, if it exists and the caller may do `action` to it.

@@ -11,6 +11,7 @@
 //! | `POST /admin/v1/keys/{id}/rotate`, `…/revoke`, `…/expire` | key lifecycle |
 //! | `GET /admin/v1/usage`, `GET /admin/v1/spend/logs` | usage buckets, spend-log rows |
 //! | `GET /admin/v1/budgets/explain?key_id=` | why a key is refused: its budgets' numbers now |
+//! | `GET /admin/v1/audit` | the audit log: every admin change, newest first, narrowed to the caller's tenant ([`audit`]) |
 //! | `POST /admin/v1/config/reload` | re-read the config file and swap it in (admin only) |
 //! | `GET /admin/v1/openapi.json` | this API's OpenAPI document (public) |
 //!
@@ -18,8 +19,11 @@
 //! policy ([`rbac`]) and only then acts; answers are the admin module's own types ([`views`]),
 //! errors `{"error":{"message","type","code","param"}}` ([`errors`]). Every mutation of a key,
 //! a tenant or a credit ledger clears the auth cache, so a revocation, a budget or a balance
-//! takes effect on the very next request.
+//! takes effect on the very next request, and is recorded in the audit log ([`audit::record`]).
+//! Every admin answer carries `x-request-id` (the caller's, or a fresh one), the id its audit
+//! event is recorded with.
 
+pub mod audit;
 mod budgets;
 mod caller;
 mod config;
@@ -41,6 +45,7 @@ mod users;
 pub mod views;
 
 use axum::Router;
+use axum::middleware;
 use axum::routing::{get, post};
 
 use crate::state::AppState;
@@ -85,5 +90,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/v1/budgets/explain", get(budgets::explain))
         .route("/admin/v1/usage", get(usage::usage))
         .route("/admin/v1/spend/logs", get(usage::spend_logs))
+        .route("/admin/v1/audit", get(audit::list))
         .route("/admin/v1/config/reload", post(config::reload))
+        .layer(middleware::from_fn(audit::tag_request))
 }

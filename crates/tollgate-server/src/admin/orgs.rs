@@ -11,6 +11,7 @@ use serde::Deserialize;
 use tollgate_store::{NewOrganization, Organization, OrganizationUpdate, Page, Role};
 use utoipa::ToSchema;
 
+use crate::admin::audit::{self, Target};
 use crate::admin::caller::Caller;
 use crate::admin::errors::{AdminError, ErrorBody};
 use crate::admin::json::{self, PageQuery, nullable};
@@ -125,7 +126,16 @@ pub async fn create(
     };
     let org = state.store().create_org(new).await?;
     state.auth().invalidate();
-    Ok((StatusCode::CREATED, Json(OrgView::from(&org))))
+    let view = OrgView::from(&org);
+    audit::record(
+        &state,
+        &caller,
+        "org.create",
+        Target::Org(&org),
+        audit::created(&view),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 #[utoipa::path(
@@ -237,7 +247,10 @@ pub async fn update(
     let org = state.store().update_org(&id, update).await?;
     // The request path caches each key's tenants with their budgets: reload them.
     state.auth().invalidate();
-    Ok(Json(OrgView::from(&org)))
+    let view = OrgView::from(&org);
+    let changes = audit::diff(&OrgView::from(&current), &view);
+    audit::record(&state, &caller, "org.update", Target::Org(&org), changes).await;
+    Ok(Json(view))
 }
 
 #[utoipa::path(
@@ -258,9 +271,17 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AdminError> {
-    load(&state, &caller, &id, Action::Write).await?;
+    let org = load(&state, &caller, &id, Action::Write).await?;
     state.store().delete_org(&id).await?;
     state.auth().invalidate();
+    audit::record(
+        &state,
+        &caller,
+        "org.delete",
+        Target::Org(&org),
+        Default::default(),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -157,6 +157,8 @@ pub enum Listing {
     Users,
     Keys,
     Usage,
+    /// The audit log (narrowed as usage is).
+    Audit,
 }
 
 /// Why a call is refused.

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tollgate_store::{NewTeam, Page, Team, TeamFilter, TeamUpdate};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::admin::audit::{self, Target};
 use crate::admin::caller::Caller;
 use crate::admin::errors::{AdminError, ErrorBody};
 use crate::admin::json::{self, PageQuery, nullable};
@@ -165,7 +166,16 @@ pub async fn create(
     caller.check_create(Parent::Org(&new.org_id), NewObject::Team)?;
     let team = state.store().create_team(new).await?;
     state.auth().invalidate();
-    Ok((StatusCode::CREATED, Json(TeamView::from(&team))))
+    let view = TeamView::from(&team);
+    audit::record(
+        &state,
+        &caller,
+        "team.create",
+        Target::Team(&team),
+        audit::created(&view),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 #[utoipa::path(
@@ -291,7 +301,10 @@ pub async fn update(
     let team = state.store().update_team(&id, update).await?;
     // The request path caches each key's tenants with their budgets and limits: reload them.
     state.auth().invalidate();
-    Ok(Json(TeamView::from(&team)))
+    let view = TeamView::from(&team);
+    let changes = audit::diff(&TeamView::from(&current), &view);
+    audit::record(&state, &caller, "team.update", Target::Team(&team), changes).await;
+    Ok(Json(view))
 }
 
 #[utoipa::path(
@@ -312,9 +325,17 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AdminError> {
-    load(&state, &caller, &id, Action::Write).await?;
+    let team = load(&state, &caller, &id, Action::Write).await?;
     state.store().delete_team(&id).await?;
     state.auth().invalidate();
+    audit::record(
+        &state,
+        &caller,
+        "team.delete",
+        Target::Team(&team),
+        Default::default(),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use tollgate_store::{NewUser, Page, Role, User, UserFilter, UserUpdate};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::admin::audit::{self, Target};
 use crate::admin::caller::Caller;
 use crate::admin::errors::{AdminError, ErrorBody};
 use crate::admin::fields;
@@ -143,7 +144,16 @@ pub async fn create(
     };
     let user = state.store().create_user(new).await?;
     state.auth().invalidate();
-    Ok((StatusCode::CREATED, Json(UserView::from(&user))))
+    let view = UserView::from(&user);
+    audit::record(
+        &state,
+        &caller,
+        "user.create",
+        Target::User(&user),
+        audit::created(&view),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 #[utoipa::path(
@@ -229,7 +239,8 @@ pub async fn update(
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<UserView>, AdminError> {
-    let user = load(&state, &caller, &id, Action::Write).await?;
+    let current = load(&state, &caller, &id, Action::Write).await?;
+    let user = &current;
     let request: UpdateUserRequest = json::read_body(&state, body, false).await?;
     let role = request
         .role
@@ -305,7 +316,10 @@ pub async fn update(
     let user = state.store().update_user(&id, update).await?;
     // The request path caches each key's tenants with their budgets: reload them.
     state.auth().invalidate();
-    Ok(Json(UserView::from(&user)))
+    let view = UserView::from(&user);
+    let changes = audit::diff(&UserView::from(&current), &view);
+    audit::record(&state, &caller, "user.update", Target::User(&user), changes).await;
+    Ok(Json(view))
 }
 
 #[utoipa::path(
@@ -326,9 +340,17 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AdminError> {
-    load(&state, &caller, &id, Action::Write).await?;
+    let user = load(&state, &caller, &id, Action::Write).await?;
     state.store().delete_user(&id).await?;
     state.auth().invalidate();
+    audit::record(
+        &state,
+        &caller,
+        "user.delete",
+        Target::User(&user),
+        Default::default(),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

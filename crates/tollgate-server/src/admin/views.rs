@@ -5,8 +5,8 @@
 
 use serde::Serialize;
 use tollgate_store::{
-    ApiKey, Budget, CreatedKey, CreditEntry, CreditTotals, KeyStatus, Organization, Team,
-    Timestamp, User,
+    ApiKey, AuditEvent, Budget, CreatedKey, CreditEntry, CreditTotals, KeyStatus, Organization,
+    Team, Timestamp, User,
 };
 use utoipa::ToSchema;
 
@@ -318,6 +318,64 @@ pub struct UserList {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KeyList {
     pub data: Vec<KeyView>,
+    pub next: Option<String>,
+}
+
+/// One admin change, as `GET /admin/v1/audit` answers it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEventView {
+    pub id: String,
+    #[schema(example = "2026-01-31T12:00:00.000Z")]
+    pub occurred_at: String,
+    /// Who made the change: its key id, or `master` for the master key.
+    #[schema(example = "master")]
+    pub actor: String,
+    /// The caller's role.
+    #[schema(value_type = RoleValue)]
+    pub actor_role: &'static str,
+    /// `org.create|update|delete`, `team.…`, `user.…`, `key.create|update|rotate|revoke|expire`,
+    /// `credits.purchase|refund|adjustment`, `config.reload`.
+    #[schema(example = "key.rotate")]
+    pub action: String,
+    /// `organization`, `team`, `user`, `key` or `config`.
+    pub target_type: String,
+    /// `null` for the config.
+    pub target_id: Option<String>,
+    /// The target's organization, team and user when the change was made.
+    pub org_id: Option<String>,
+    pub team_id: Option<String>,
+    pub user_id: Option<String>,
+    /// The change's request id (the `x-request-id` its answer carried).
+    pub request_id: Option<String>,
+    /// The changed fields with their new values (`null`: cleared); every field of a new
+    /// object; `{}` for a deletion. Never a secret.
+    #[schema(value_type = Object)]
+    pub changes: serde_json::Value,
+}
+
+impl From<&AuditEvent> for AuditEventView {
+    fn from(event: &AuditEvent) -> AuditEventView {
+        AuditEventView {
+            id: event.id.clone(),
+            occurred_at: time::format(event.occurred_at),
+            actor: event.actor.clone(),
+            actor_role: event.actor_role.as_str(),
+            action: event.action.clone(),
+            target_type: event.target_type.clone(),
+            target_id: event.target_id.clone(),
+            org_id: event.org_id.clone(),
+            team_id: event.team_id.clone(),
+            user_id: event.user_id.clone(),
+            request_id: event.request_id.clone(),
+            changes: serde_json::Value::Object(event.changes.clone()),
+        }
+    }
+}
+
+/// Newest first; pass `next` as `after` for the following (older) page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditList {
+    pub data: Vec<AuditEventView>,
     pub next: Option<String>,
 }
 
