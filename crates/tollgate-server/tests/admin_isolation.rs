@@ -5,8 +5,8 @@
 //! [`matrix`]. Objects outside the caller's tenant answer 404 (never 403); inside, a role too low
 //! answers 403.
 //!
-//! Then the contents: no listing shows a caller below admin anything of B, and no usage or
-//! spend-log query returns B's rows, whatever filter the caller sends.
+//! Then the contents: no listing shows a caller below admin anything of B, and no usage,
+//! spend-log or audit-log query returns B's rows, whatever filter the caller sends.
 //!
 //! The world: organizations A and B, each with a team (A1, B1), a user of every scoped role
 //! (`org_admin`, `viewer` at the org, `team_admin`, `member` in the team) with a key of that
@@ -109,6 +109,7 @@ enum Op {
     ExplainBudgets,
     Usage,
     SpendLogs,
+    Audit,
     ReloadConfig,
     OpenApi,
 }
@@ -147,6 +148,7 @@ impl Op {
             Op::ExplainBudgets => "GET /admin/v1/budgets/explain?key_id=",
             Op::Usage => "GET /admin/v1/usage?org_id=",
             Op::SpendLogs => "GET /admin/v1/spend/logs?org_id=",
+            Op::Audit => "GET /admin/v1/audit?org_id=",
             Op::ReloadConfig => "POST /admin/v1/config/reload",
             Op::OpenApi => "GET /admin/v1/openapi.json",
         }
@@ -236,6 +238,8 @@ fn matrix() -> Vec<Row> {
         // Usage: narrowed, never refused (B's rows are checked absent below).
         row(Op::Usage,             [200; 6], [200; 6]),
         row(Op::SpendLogs,         [200; 6], [200; 6]),
+        // The audit log: narrowed like usage (B's events are checked absent below).
+        row(Op::Audit,             [200; 6], [200; 6]),
         // Gateway-wide.
         row(Op::ReloadConfig,      [400, 400, 403, 403, 403, 403], [400, 400, 403, 403, 403, 403]),
         row(Op::OpenApi,           [200; 6], [200; 6]),
@@ -516,6 +520,7 @@ async fn request(
         }
         Op::Usage => ("GET", format!("/admin/v1/usage?org_id={org}&from=0"), None),
         Op::SpendLogs => ("GET", format!("/admin/v1/spend/logs?org_id={org}"), None),
+        Op::Audit => ("GET", format!("/admin/v1/audit?org_id={org}"), None),
         Op::ReloadConfig => ("POST", "/admin/v1/config/reload".into(), None),
         Op::OpenApi => ("GET", "/admin/v1/openapi.json".into(), None),
     }
@@ -562,7 +567,7 @@ async fn every_endpoint_every_role_own_and_other_tenant() {
     let ops: Vec<&str> = matrix.iter().map(|row| row.op.name()).collect();
     let unique: BTreeSet<&str> = ops.iter().copied().collect();
     assert_eq!(ops.len(), unique.len(), "an operation has two rows");
-    assert_eq!(ops.len(), 32, "the matrix covers every operation");
+    assert_eq!(ops.len(), 33, "the matrix covers every operation");
     // ... and every operation of the OpenAPI document, which is generated from the handlers.
     let document = call(&gateway, "GET", "/admin/v1/openapi.json", "", None)
         .await
@@ -647,9 +652,17 @@ fn touches(item: &Value, b: &Tenant) -> bool {
     b_ids.extend(b.users.iter().map(|(_, id)| id.clone()));
     b_ids.insert(b.org.clone());
     b_ids.insert(b.team.clone());
-    ["id", "org_id", "team_id", "user_id", "key_id"]
-        .iter()
-        .any(|field| item[*field].as_str().is_some_and(|id| b_ids.contains(id)))
+    [
+        "id",
+        "org_id",
+        "team_id",
+        "user_id",
+        "key_id",
+        "target_id",
+        "actor",
+    ]
+    .iter()
+    .any(|field| item[*field].as_str().is_some_and(|id| b_ids.contains(id)))
 }
 
 #[tokio::test]
@@ -698,6 +711,10 @@ async fn lists_usage_and_spend_logs_never_show_the_other_tenant() {
                 format!("/admin/v1/usage?from=0&group_by=org,team,user,key&{filter}"),
                 format!("/admin/v1/spend/logs?{filter}"),
             ];
+            if !filter.contains("key_id") && !filter.contains("user_id") {
+                // The audit log takes org and team filters.
+                paths.push(format!("/admin/v1/audit?{filter}"));
+            }
             if !filter.contains("key_id") {
                 paths.push(format!("/admin/v1/keys?include_revoked=true&{filter}"));
                 if who != Who::Member && !filter.contains("user_id") {
@@ -790,6 +807,21 @@ async fn lists_usage_and_spend_logs_never_show_the_other_tenant() {
         .await;
         assert!(keys.iter().all(|key| key["org_id"] == b.org.as_str()));
         assert!(keys.len() > b.keys.len(), "B's keys as {who}: {keys:?}");
+        let events = list(
+            &gateway,
+            who,
+            &world,
+            &format!("/admin/v1/audit?org_id={}&limit=1000", b.org),
+        )
+        .await;
+        assert!(
+            events.iter().all(|event| event["org_id"] == b.org.as_str()),
+            "B's audit as {who}: {events:?}"
+        );
+        assert!(
+            events.len() > b.keys.len() + b.users.len(),
+            "B's audit as {who}: {events:?}"
+        );
     }
     assert!(checked >= 90, "{checked} lists checked");
 }
