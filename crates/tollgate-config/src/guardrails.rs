@@ -8,9 +8,10 @@
 //!
 //! - scalars (`mode`, `threshold`, `reversible`, `scan_output`, `fallback_model`) replace the
 //!   value above;
-//! - `pii.entities` merges entity by entity (an override names only the entities it changes);
-//! - lists (`pii.custom`, `policy.deny`, `policy.regex`) replace the list above whole (`[]`
-//!   empties it);
+//! - `pii.entities` and `policy.categories` merge key by key (an override names only the
+//!   entities or categories it changes);
+//! - lists (`pii.custom`, `policy.deny`, `policy.regex`, `policy.rules`) replace the list above
+//!   whole (`[]` empties it);
 //! - an absent field (or `null` inside an override) keeps the value above.
 
 use std::collections::BTreeMap;
@@ -130,9 +131,15 @@ pub struct PolicyConfig {
     pub deny: Vec<String>,
     /// Regular expressions over the original text. Findings name the rule `regex`.
     pub regex: Vec<String>,
+    /// What a hit of `deny`, `regex`, or a rule without its own mode and category mode does.
     pub mode: PolicyMode,
     /// A public model name a blocked request is sent to instead of being refused.
     pub fallback_model: Option<String>,
+    /// Named rules, each optionally in a category (`violence`, `self_harm`, `secrets`, or any
+    /// name): findings report the rule as `category/name` and its category separately.
+    pub rules: Vec<PolicyRuleConfig>,
+    /// Category → mode, for the rules of that category without a mode of their own.
+    pub categories: BTreeMap<String, PolicyMode>,
 }
 
 impl Default for PolicyConfig {
@@ -142,8 +149,25 @@ impl Default for PolicyConfig {
             regex: Vec::new(),
             mode: PolicyMode::Block,
             fallback_model: None,
+            rules: Vec::new(),
+            categories: BTreeMap::new(),
         }
     }
+}
+
+/// One named content-policy rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRuleConfig {
+    /// Lower-case letters, digits and `_`, starting with a letter; unique within its list.
+    pub name: String,
+    /// Same spelling as `name`.
+    pub category: Option<String>,
+    /// Words or phrases, as `policy.deny`.
+    pub deny: Vec<String>,
+    /// Regular expressions, as `policy.regex`.
+    pub regex: Vec<String>,
+    /// Its own mode; else its category's (`policy.categories`), else `policy.mode`.
+    pub mode: Option<PolicyMode>,
 }
 
 impl PolicyConfig {
@@ -222,6 +246,28 @@ pub struct PolicyOverride {
     pub mode: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback_model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Vec<PolicyRuleOverride>>,
+    /// Category → `block | log`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<BTreeMap<String, String>>,
+}
+
+/// A named rule as written (`policy.rules[i]`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyRuleOverride {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<Vec<String>>,
+    /// `block | log`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
 }
 
 impl GuardrailsOverride {
@@ -266,17 +312,14 @@ impl GuardrailsConfig {
     /// The settings the guard compiles.
     pub fn guard_settings(&self) -> GuardSettings {
         let mut rules = Vec::new();
-        let action = match self.policy.mode {
-            PolicyMode::Block => PolicyAction::Block,
-            PolicyMode::Log => PolicyAction::Log,
-        };
         if !self.policy.deny.is_empty() {
             rules.push(PolicyRule {
                 name: PolicyConfig::DENY_RULE.to_owned(),
                 category: None,
                 words: self.policy.deny.clone(),
                 regexes: Vec::new(),
-                action,
+                action: guard_action(self.policy.mode),
+                fallback_model: None,
             });
         }
         if !self.policy.regex.is_empty() {
@@ -285,7 +328,23 @@ impl GuardrailsConfig {
                 category: None,
                 words: Vec::new(),
                 regexes: self.policy.regex.clone(),
-                action,
+                action: guard_action(self.policy.mode),
+                fallback_model: None,
+            });
+        }
+        for rule in &self.policy.rules {
+            let category_mode = rule
+                .category
+                .as_ref()
+                .and_then(|category| self.policy.categories.get(category).copied());
+            let mode = rule.mode.or(category_mode).unwrap_or(self.policy.mode);
+            rules.push(PolicyRule {
+                name: rule.name.clone(),
+                category: rule.category.clone(),
+                words: rule.deny.clone(),
+                regexes: rule.regex.clone(),
+                action: guard_action(mode),
+                fallback_model: None,
             });
         }
         GuardSettings {
@@ -327,6 +386,13 @@ impl GuardrailsConfig {
                 fallback_model: self.policy.fallback_model.clone(),
             },
         }
+    }
+}
+
+fn guard_action(mode: PolicyMode) -> PolicyAction {
+    match mode {
+        PolicyMode::Block => PolicyAction::Block,
+        PolicyMode::Log => PolicyAction::Log,
     }
 }
 
@@ -538,6 +604,34 @@ impl Check {
             }
         }
         out.mode = self.keyword("policy.mode", over.mode.as_deref(), out.mode);
+        if let Some(rules) = &over.rules {
+            let before = self.problems.len();
+            let mut checked: Vec<PolicyRuleConfig> = Vec::with_capacity(rules.len());
+            for (index, rule) in rules.iter().enumerate() {
+                if let Some(rule) = self.policy_rule(index, rule, &checked) {
+                    checked.push(rule);
+                }
+            }
+            if self.problems.len() == before {
+                out.rules = checked;
+            }
+        }
+        if let Some(categories) = &over.categories {
+            for (category, mode) in categories {
+                let path = format!("policy.categories.{category}");
+                if !valid_entity_name(category) {
+                    self.problem(&path, name_rule(category));
+                    continue;
+                }
+                let base = out
+                    .categories
+                    .get(category.as_str())
+                    .copied()
+                    .unwrap_or(out.mode);
+                let mode = self.keyword(&path, Some(mode), base);
+                out.categories.insert(category.clone(), mode);
+            }
+        }
         if let Some(model) = &over.fallback_model {
             let model = model.trim();
             if model.is_empty() {
@@ -546,6 +640,59 @@ impl Check {
                 out.fallback_model = Some(model.to_owned());
             }
         }
+    }
+
+    fn policy_rule(
+        &mut self,
+        index: usize,
+        over: &PolicyRuleOverride,
+        earlier: &[PolicyRuleConfig],
+    ) -> Option<PolicyRuleConfig> {
+        let at = format!("policy.rules[{index}]");
+        let before = self.problems.len();
+        let name = over.name.as_deref().map(str::trim).unwrap_or_default();
+        if name.is_empty() {
+            self.problem(&format!("{at}.name"), "is required");
+        } else if !valid_entity_name(name) {
+            self.problem(&format!("{at}.name"), name_rule(name));
+        } else if earlier.iter().any(|rule| rule.name == name) {
+            self.problem(&format!("{at}.name"), format!("`{name}` is defined twice"));
+        }
+        let category = over
+            .category
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        if let Some(category) = category
+            && !valid_entity_name(category)
+        {
+            self.problem(&format!("{at}.category"), name_rule(category));
+        }
+        let deny: Vec<String> = over.deny.clone().unwrap_or_default();
+        for (i, word) in deny.iter().enumerate() {
+            if word.trim().is_empty() {
+                self.problem(&format!("{at}.deny[{i}]"), "must not be empty");
+            }
+        }
+        let regex: Vec<String> = over.regex.clone().unwrap_or_default();
+        for (i, pattern) in regex.iter().enumerate() {
+            self.regex(&format!("{at}.regex[{i}]"), pattern);
+        }
+        if deny.is_empty() && regex.is_empty() {
+            self.problem(&at, "needs `deny` words or a `regex`");
+        }
+        let mode = over
+            .mode
+            .as_deref()
+            .filter(|m| !m.trim().is_empty())
+            .map(|mode| self.keyword(&format!("{at}.mode"), Some(mode), PolicyMode::Block));
+        (self.problems.len() == before).then(|| PolicyRuleConfig {
+            name: name.to_owned(),
+            category: category.map(str::to_owned),
+            deny: deny.iter().map(|w| w.trim().to_owned()).collect(),
+            regex,
+            mode,
+        })
     }
 
     fn regex(&mut self, rest: &str, pattern: &str) {
@@ -570,6 +717,13 @@ impl Check {
             self.problem(rest, format!("invalid regex: {reason}"));
         }
     }
+}
+
+fn name_rule(name: &str) -> String {
+    format!(
+        "`{name}` must be lower-case letters, digits and `_`, start with a letter, and be at \
+         most {MAX_NAME_CHARS} characters"
+    )
 }
 
 fn valid_entity_name(name: &str) -> bool {

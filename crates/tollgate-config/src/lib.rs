@@ -30,7 +30,7 @@ pub use error::{ConfigError, ConfigErrors};
 pub use guardrails::{
     CustomEntityConfig, CustomEntityOverride, GuardrailsConfig, GuardrailsOverride,
     InjectionConfig, InjectionMode, InjectionOverride, PiiConfig, PiiMode, PiiOverride,
-    PolicyConfig, PolicyMode, PolicyOverride,
+    PolicyConfig, PolicyMode, PolicyOverride, PolicyRuleConfig, PolicyRuleOverride,
 };
 pub use load::{load_from_file, load_from_file_with_env, load_from_str};
 pub use secret::Secret;

@@ -215,3 +215,84 @@ fn override_problems_name_their_path() {
     let parsed: GuardrailsOverride = serde_json::from_str(text).unwrap();
     assert_eq!(serde_json::to_string(&parsed).unwrap(), text);
 }
+
+#[test]
+fn policy_rules_carry_categories_and_category_modes() {
+    let text = format!(
+        "{BASE}\
+guardrails:
+  policy:
+    deny: [legacyword]
+    categories: {{violence: block, secrets: log}}
+    rules:
+      - {{name: weapons, category: violence, deny: [bazooka]}}
+      - {{name: keys, category: secrets, regex: ['KEY-[0-9]+']}}
+      - {{name: leaks, category: secrets, regex: ['LEAK-[0-9]+'], mode: block}}
+      - {{name: plain, deny: [plainword], mode: log}}
+"
+    );
+    let config = load_ok(&text);
+    let policy = &config.guardrails.policy;
+    assert_eq!(policy.rules.len(), 4);
+    assert_eq!(policy.rules[0].category.as_deref(), Some("violence"));
+    assert_eq!(policy.categories.get("secrets"), Some(&PolicyMode::Log));
+    let settings = config.guardrails.guard_settings();
+    let actions: Vec<(&str, PolicyAction)> = settings
+        .policy
+        .rules
+        .iter()
+        .map(|r| (r.name.as_str(), r.action))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("deny", PolicyAction::Block),
+            ("weapons", PolicyAction::Block),
+            ("keys", PolicyAction::Log),
+            ("leaks", PolicyAction::Block),
+            ("plain", PolicyAction::Log),
+        ],
+        "own mode, else the category's, else policy.mode"
+    );
+    tollgate_guard::Guard::new(settings).unwrap();
+}
+
+#[test]
+fn policy_rule_problems_are_strict() {
+    let errors = load_err(&format!(
+        "{BASE}guardrails:\n  policy:\n    rules:\n      - {{name: a, deny: [x], kind: y}}\n"
+    ));
+    assert_eq!(
+        errors.errors[0].path, "guardrails.policy.rules[0].kind",
+        "{errors}"
+    );
+    let bad: GuardrailsOverride = serde_json::from_str(
+        r#"{"policy": {"rules": [{"name": "Bad Name", "category": "Vio lence", "deny": ["x"]},
+                                 {"name": "empty"},
+                                 {"name": "r", "regex": ["("], "mode": "maybe"}],
+                       "categories": {"violence": "shout"}}}"#,
+    )
+    .unwrap();
+    let errors = GuardrailsConfig::default().apply(&bad).unwrap_err();
+    let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "policy.rules[0].name",
+            "policy.rules[0].category",
+            "policy.rules[1]",
+            "policy.rules[2].regex[0]",
+            "policy.rules[2].mode",
+            "policy.categories.violence",
+        ]
+    );
+    // Configs without rules or categories read as before.
+    let old: GuardrailsOverride =
+        serde_json::from_str(r#"{"policy": {"deny": ["x"], "mode": "log"}}"#).unwrap();
+    let merged = GuardrailsConfig::default().apply(&old).unwrap();
+    assert!(merged.policy.rules.is_empty() && merged.policy.categories.is_empty());
+    assert_eq!(
+        serde_json::to_string(&old).unwrap(),
+        r#"{"policy":{"deny":["x"],"mode":"log"}}"#
+    );
+}

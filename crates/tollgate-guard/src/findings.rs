@@ -22,6 +22,10 @@ pub struct Findings {
     /// Content-policy rules that matched, as `name` or `category/name`.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub policy_rules: BTreeSet<String>,
+    /// Categories of the content-policy rules that matched (`violence`, `secrets`, ...); rules
+    /// without a category add none.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub policy_categories: BTreeSet<String>,
     /// The request (or answer) was rewritten: masked or redacted.
     pub modified: bool,
 }
@@ -53,6 +57,8 @@ impl Findings {
         self.injection_signals
             .extend(other.injection_signals.iter().cloned());
         self.policy_rules.extend(other.policy_rules.iter().cloned());
+        self.policy_categories
+            .extend(other.policy_categories.iter().cloned());
         self.modified |= other.modified;
     }
 }

@@ -83,7 +83,12 @@ pub struct InjectionReport {
 struct Walk {
     findings: Findings,
     blocked_entities: BTreeSet<String>,
+    /// The first blocking rule hit.
     policy_block: Option<String>,
+    /// The first blocking rule's fallback model; cleared for good (`no_fallback`) as soon as a
+    /// blocking rule without one is hit.
+    policy_fallback: Option<String>,
+    no_fallback: bool,
     spans: Vec<Span>,
 }
 
@@ -184,7 +189,11 @@ impl Guard {
                 code: BlockCode::ContentPolicyViolation,
                 message: format!("request violates content policy rule `{rule}`"),
                 findings,
-                fallback_model: self.inner.settings.policy.fallback_model.clone(),
+                fallback_model: if walk.no_fallback {
+                    None
+                } else {
+                    walk.policy_fallback
+                },
             });
         }
         Ok(Inspection { findings, restorer })
@@ -229,8 +238,17 @@ impl Guard {
                 walk.findings
                     .policy_rules
                     .extend(inner.policy.labels(&hits).map(str::to_owned));
-                if walk.policy_block.is_none() {
-                    walk.policy_block = inner.policy.blocking(&hits).map(str::to_owned);
+                for category in inner.policy.categories(&hits) {
+                    if !walk.findings.policy_categories.contains(category) {
+                        walk.findings.policy_categories.insert(category.to_owned());
+                    }
+                }
+                for (label, fallback) in inner.policy.blocking(&hits) {
+                    if walk.policy_block.is_none() {
+                        walk.policy_block = Some(label.to_owned());
+                        walk.policy_fallback = fallback.map(str::to_owned);
+                    }
+                    walk.no_fallback |= fallback.is_none();
                 }
             }
         }

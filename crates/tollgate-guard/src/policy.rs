@@ -13,7 +13,10 @@ use crate::settings::{PolicyAction, PolicySettings};
 struct RuleInfo {
     /// `name` or `category/name`, as findings report it.
     label: String,
+    category: Option<String>,
     block: bool,
+    /// The rule's fallback model, or the settings' default.
+    fallback: Option<String>,
 }
 
 pub(crate) struct PolicyEngine {
@@ -55,7 +58,12 @@ impl PolicyEngine {
             };
             rules.push(RuleInfo {
                 label,
+                category: rule.category.clone(),
                 block: rule.action == PolicyAction::Block,
+                fallback: rule
+                    .fallback_model
+                    .clone()
+                    .or_else(|| settings.fallback_model.clone()),
             });
             for word in &rule.words {
                 let normalized = normalize(word.trim())
@@ -157,13 +165,24 @@ impl PolicyEngine {
             .map(|r| r.label.as_str())
     }
 
-    /// The first blocking rule among `hits`.
-    pub fn blocking<'a>(&'a self, hits: &PolicyHits) -> Option<&'a str> {
+    /// The categories of the rules among `hits` (a category may repeat).
+    pub fn categories<'a>(&'a self, hits: &'a PolicyHits) -> impl Iterator<Item = &'a str> + 'a {
         hits.0
             .iter()
             .filter_map(|i| self.rules.get(*i))
-            .find(|r| r.block)
-            .map(|r| r.label.as_str())
+            .filter_map(|r| r.category.as_deref())
+    }
+
+    /// The blocking rules among `hits`: `(label, fallback model)`.
+    pub fn blocking<'a>(
+        &'a self,
+        hits: &'a PolicyHits,
+    ) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + 'a {
+        hits.0
+            .iter()
+            .filter_map(|i| self.rules.get(*i))
+            .filter(|r| r.block)
+            .map(|r| (r.label.as_str(), r.fallback.as_deref()))
     }
 }
 
@@ -187,6 +206,7 @@ mod tests {
                     words: vec!["AcmeCorp".into(), "globex".into()],
                     regexes: vec![],
                     action: PolicyAction::Block,
+                    fallback_model: None,
                 },
                 PolicyRule {
                     name: "tickets".into(),
@@ -194,6 +214,7 @@ mod tests {
                     words: vec![],
                     regexes: vec![r"TICKET-[0-9]{4}".into()],
                     action: PolicyAction::Log,
+                    fallback_model: None,
                 },
             ],
             fallback_model: None,

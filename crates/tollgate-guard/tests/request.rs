@@ -137,6 +137,7 @@ fn content_policy_blocks_with_fallback_and_logs_rule_names() {
             words: vec!["globex".into()],
             regexes: vec![],
             action: PolicyAction::Block,
+            fallback_model: None,
         });
         s.policy.rules.push(PolicyRule {
             name: "tickets".into(),
@@ -144,6 +145,7 @@ fn content_policy_blocks_with_fallback_and_logs_rule_names() {
             words: vec![],
             regexes: vec![r"TICKET-[0-9]{4}".into()],
             action: PolicyAction::Log,
+            fallback_model: None,
         });
         s.policy.fallback_model = Some("safe".into());
     });
@@ -161,6 +163,156 @@ fn content_policy_blocks_with_fallback_and_logs_rule_names() {
             .policy_rules
             .contains("business/competitors")
     );
+}
+
+fn rule(name: &str, category: Option<&str>, word: &str, action: PolicyAction) -> PolicyRule {
+    PolicyRule {
+        name: name.into(),
+        category: category.map(Into::into),
+        words: vec![word.into()],
+        regexes: vec![],
+        action,
+        fallback_model: None,
+    }
+}
+
+#[test]
+fn findings_report_policy_categories_beside_rule_names() {
+    let g = guard(|s| {
+        s.policy.rules = vec![
+            rule("weapons", Some("violence"), "bazooka", PolicyAction::Log),
+            rule("keys", Some("secrets"), "hunter2", PolicyAction::Log),
+            rule("plain", None, "plainword", PolicyAction::Log),
+        ];
+    });
+    let mut req = request(vec![Message::text(
+        Role::User,
+        "a bazooka, hunter2 and a plainword",
+    )]);
+    let findings = g.inspect_request(&mut req).unwrap().findings;
+    let rules: Vec<&str> = findings.policy_rules.iter().map(String::as_str).collect();
+    assert_eq!(rules, ["plain", "secrets/keys", "violence/weapons"]);
+    let categories: Vec<&str> = findings
+        .policy_categories
+        .iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(categories, ["secrets", "violence"]);
+    let json = serde_json::to_value(&findings).unwrap();
+    assert_eq!(
+        json["policy_categories"],
+        serde_json::json!(["secrets", "violence"])
+    );
+}
+
+#[test]
+fn a_fallback_applies_only_when_every_blocking_rule_hit_has_one() {
+    let g = guard(|s| {
+        let mut routed = rule("routed", None, "alpha", PolicyAction::Block);
+        routed.fallback_model = Some("safe".into());
+        s.policy.rules = vec![routed, rule("hard", None, "omega", PolicyAction::Block)];
+    });
+    let mut req = request(vec![Message::text(Role::User, "alpha")]);
+    let blocked = g.inspect_request(&mut req).unwrap_err();
+    assert_eq!(blocked.fallback_model.as_deref(), Some("safe"));
+    let mut req = request(vec![
+        Message::text(Role::User, "alpha"),
+        Message::text(Role::User, "omega"),
+    ]);
+    let blocked = g.inspect_request(&mut req).unwrap_err();
+    assert_eq!(blocked.fallback_model, None, "`hard` refuses; no reroute");
+}
+
+#[test]
+fn the_floor_merge_only_tightens() {
+    let mut parent = GuardSettings::default();
+    parent.pii.mode = PiiMode::Mask;
+    parent
+        .pii
+        .entities
+        .insert(EntityKind::Email, PiiMode::Block);
+    parent.pii.reversible = true;
+    parent.injection.mode = InjectionMode::Block;
+    parent.injection.threshold_permille = 600;
+    parent.policy.rules = vec![rule(
+        "org",
+        Some("violence"),
+        "bazooka",
+        PolicyAction::Block,
+    )];
+    parent.policy.fallback_model = Some("safe".into());
+
+    // A child asking for less everywhere.
+    let mut child = GuardSettings::default();
+    child.pii.mode = PiiMode::Off;
+    child.pii.entities.insert(EntityKind::Email, PiiMode::Log);
+    child
+        .pii
+        .entities
+        .insert(EntityKind::Phone, PiiMode::Redact);
+    child.pii.scan_output = false;
+    child.injection.mode = InjectionMode::Off;
+    child.injection.threshold_permille = 900;
+    child.policy.rules = vec![
+        rule("org", Some("violence"), "bazooka", PolicyAction::Log),
+        rule("team", None, "teamword", PolicyAction::Block),
+    ];
+    child.policy.fallback_model = Some("anything".into());
+    let merged = parent.tightened(&child);
+    assert_eq!(merged.pii.mode, PiiMode::Mask);
+    assert_eq!(merged.pii.mode_of(EntityKind::Email), PiiMode::Block);
+    assert_eq!(
+        merged.pii.mode_of(EntityKind::Phone),
+        PiiMode::Redact,
+        "tightened"
+    );
+    assert_eq!(merged.pii.mode_of(EntityKind::Iban), PiiMode::Mask);
+    assert!(merged.pii.scan_output, "scan_output only turns on");
+    assert!(!merged.pii.reversible, "reversible only turns off");
+    assert_eq!(merged.injection.mode, InjectionMode::Block);
+    assert_eq!(merged.injection.threshold_permille, 600);
+    // Both `org` rules stay: the block one still refuses, with the parent's fallback.
+    let g = Guard::new(merged.clone()).unwrap();
+    let mut req = request(vec![Message::text(Role::User, "one bazooka")]);
+    let blocked = g.inspect_request(&mut req).unwrap_err();
+    assert_eq!(blocked.fallback_model.as_deref(), Some("safe"));
+    // The child's own rule is added, with the child's fallback.
+    let mut req = request(vec![Message::text(Role::User, "teamword")]);
+    let blocked = g.inspect_request(&mut req).unwrap_err();
+    assert_eq!(blocked.fallback_model.as_deref(), Some("anything"));
+    // Stricter children win; merging is idempotent and an equal child changes nothing.
+    let mut strict = parent.clone();
+    strict.pii.mode = PiiMode::Block;
+    strict.injection.threshold_permille = 100;
+    let merged = parent.tightened(&strict);
+    assert_eq!(merged.pii.mode, PiiMode::Block);
+    assert_eq!(merged.injection.threshold_permille, 100);
+    assert_eq!(parent.tightened(&parent), parent);
+    // Custom entities of the same name: union of patterns, stricter mode.
+    let mut a = GuardSettings::default();
+    a.pii.custom.push(CustomEntity {
+        name: "code".into(),
+        regex: Some("A-[0-9]+".into()),
+        words: vec!["falcon".into()],
+        mode: PiiMode::Redact,
+    });
+    let mut b = GuardSettings::default();
+    b.pii.custom.push(CustomEntity {
+        name: "code".into(),
+        regex: Some("B-[0-9]+".into()),
+        words: vec!["eagle".into()],
+        mode: PiiMode::Log,
+    });
+    let merged = a.tightened(&b);
+    assert_eq!(merged.pii.custom.len(), 1);
+    assert_eq!(merged.pii.custom[0].mode, PiiMode::Redact);
+    let g = Guard::new(merged).unwrap();
+    let found: Vec<String> = g
+        .detect_pii("A-1 B-2 falcon eagle")
+        .into_iter()
+        .map(|d| d.entity)
+        .collect();
+    assert_eq!(found, ["code", "code", "code", "code"]);
 }
 
 #[test]

@@ -41,6 +41,7 @@ pub fn guard() -> Guard {
         words: vec!["globex".into(), "initech".into(), "umbrella corp".into()],
         regexes: vec![r"PROJECT-[0-9]{4}".into()],
         action: PolicyAction::Block,
+        fallback_model: None,
     });
     Guard::new(settings).unwrap()
 }

@@ -178,4 +178,27 @@ pub struct PolicyValue {
     pub mode: Option<PolicyModeValue>,
     /// A public model name a blocked request is served by instead of a 400.
     pub fallback_model: Option<String>,
+    /// Named rules, each optionally in a category; findings report `category/name` and the
+    /// category.
+    pub rules: Option<Vec<PolicyRuleValue>>,
+    /// Category → mode, for that category's rules without a mode of their own.
+    #[schema(value_type = Option<std::collections::BTreeMap<String, PolicyModeValue>>, example = json!({"violence": "block", "secrets": "log"}))]
+    pub categories: Option<()>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PolicyRuleValue {
+    /// Lower-case letters, digits and `_`.
+    #[schema(example = "weapons")]
+    pub name: String,
+    /// `violence`, `self_harm`, `secrets`, or any name of the same spelling.
+    #[schema(example = "violence")]
+    pub category: Option<String>,
+    /// Denied words or phrases.
+    pub deny: Option<Vec<String>>,
+    /// Denied regular expressions.
+    pub regex: Option<Vec<String>>,
+    /// Its own mode; else its category's, else the policy's `mode`.
+    pub mode: Option<PolicyModeValue>,
 }
