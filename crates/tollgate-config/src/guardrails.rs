@@ -3,8 +3,11 @@
 //!
 //! One serde type, [`GuardrailsOverride`], reads both: the config file's section and an
 //! override. Every field is optional; [`GuardrailsConfig::apply`] lays one over a base (the
-//! config's section over the defaults, an organization's override over the config, a team's
-//! over that, a key's over that) and reports every problem with its path. Merging rules:
+//! config's section over the defaults; an override over the level above, to read what it asks
+//! for) and reports every problem with its path. Tenant overrides then only tighten:
+//! [`GuardrailsConfig::effective_settings`] floor-merges them, and
+//! [`GuardrailsConfig::loosenings`] names the fields of an override looser than the config.
+//! Merging rules of `apply`:
 //!
 //! - scalars (`mode`, `threshold`, `reversible`, `scan_output`, `fallback_model`) replace the
 //!   value above;
@@ -309,6 +312,176 @@ impl GuardrailsConfig {
         Check::new("").apply(self, over)
     }
 
+    /// The effective settings under tenant overrides, outermost first (organization, team,
+    /// key): the floor policy. Each override is read as usual, laid over the level above
+    /// ([`Self::merged`], so a field it leaves out is inherited), and the result is then merged
+    /// into the settings so far with [`GuardSettings::tightened`], which keeps the stricter
+    /// value of every field. An override can therefore only tighten, never loosen, what the
+    /// config and the levels above it set. The order, per field:
+    ///
+    /// - PII mode, for `pii.mode` and per entity: `off < log < mask < redact < block`;
+    /// - `pii.custom`: union by name (same name: stricter mode, both patterns);
+    /// - `pii.scan_output` only turns on; `pii.reversible` only turns off;
+    /// - `injection.mode`: `off < log < block`; `injection.threshold` only goes down;
+    /// - content policy: the rules of every level apply (a union; `policy.mode`,
+    ///   `policy.categories` and `policy.fallback_model` of a level decide only for the rules
+    ///   that level can see, and a parent's rule is never weakened or rerouted by a child).
+    ///
+    /// Organization overrides are floor-merged too: an `org_admin` may write them
+    /// (`rbac::check_guardrails`), so they must not loosen the gateway's config.
+    pub fn effective_settings<'a>(
+        &self,
+        overrides: impl IntoIterator<Item = &'a GuardrailsOverride>,
+    ) -> GuardSettings {
+        let mut settings = self.guard_settings();
+        let mut inherited = self.clone();
+        for over in overrides {
+            if over.is_empty() {
+                continue;
+            }
+            inherited = inherited.merged(over);
+            settings = settings.tightened(&inherited.guard_settings());
+        }
+        settings
+    }
+
+    /// Every field of `over` that asks for less than `self` (an override of a tenant under this
+    /// config), as `(path, message)` problems: the admin API refuses such an override with a
+    /// 400 instead of storing a wish the floor merge would ignore. Fields that do not parse are
+    /// left to [`Self::apply`].
+    pub fn loosenings(&self, over: &GuardrailsOverride) -> Vec<ConfigError> {
+        let mut problems: Vec<(String, String)> = Vec::new();
+        let mut looser = |path: String, asked: &str, here: &str, order: &str| {
+            problems.push((
+                path,
+                format!(
+                    "`{asked}` is looser than the gateway's `{here}`; guardrail overrides can \
+                     only tighten ({order})"
+                ),
+            ));
+        };
+        const PII_ORDER: &str = "off < log < mask < redact < block";
+        let pii_rank = |mode: PiiMode| guard_pii_mode(mode).strictness();
+        if let Some(pii) = &over.pii {
+            if let Some(mode) = pii.mode.as_deref().and_then(parse::<PiiMode>)
+                && pii_rank(mode) < pii_rank(self.pii.mode)
+            {
+                looser(
+                    "pii.mode".into(),
+                    mode.as_str(),
+                    self.pii.mode.as_str(),
+                    PII_ORDER,
+                );
+            }
+            for (name, mode) in pii.entities.iter().flatten() {
+                let (Some(kind), Some(mode)) =
+                    (EntityKind::from_name(name), parse::<PiiMode>(mode))
+                else {
+                    continue;
+                };
+                let here = self
+                    .pii
+                    .entities
+                    .get(&kind)
+                    .copied()
+                    .unwrap_or(self.pii.mode);
+                if pii_rank(mode) < pii_rank(here) {
+                    looser(
+                        format!("pii.entities.{name}"),
+                        mode.as_str(),
+                        here.as_str(),
+                        PII_ORDER,
+                    );
+                }
+            }
+            for (index, custom) in pii.custom.iter().flatten().enumerate() {
+                let here = self
+                    .pii
+                    .custom
+                    .iter()
+                    .find(|c| Some(c.name.as_str()) == custom.name.as_deref().map(str::trim));
+                if let (Some(here), Some(mode)) =
+                    (here, custom.mode.as_deref().and_then(parse::<PiiMode>))
+                    && pii_rank(mode) < pii_rank(here.mode)
+                {
+                    looser(
+                        format!("pii.custom[{index}].mode"),
+                        mode.as_str(),
+                        here.mode.as_str(),
+                        PII_ORDER,
+                    );
+                }
+            }
+            if pii.reversible == Some(true) && !self.pii.reversible {
+                looser(
+                    "pii.reversible".into(),
+                    "true",
+                    "false",
+                    "reversible can only be turned off",
+                );
+            }
+            if pii.scan_output == Some(false) && self.pii.scan_output {
+                looser(
+                    "pii.scan_output".into(),
+                    "false",
+                    "true",
+                    "scan_output can only be turned on",
+                );
+            }
+        }
+        if let Some(injection) = &over.injection {
+            let rank = |mode: InjectionMode| match mode {
+                InjectionMode::Off => 0,
+                InjectionMode::Log => 1,
+                InjectionMode::Block => 2,
+            };
+            if let Some(mode) = injection.mode.as_deref().and_then(parse::<InjectionMode>)
+                && rank(mode) < rank(self.injection.mode)
+            {
+                looser(
+                    "injection.mode".into(),
+                    mode.as_str(),
+                    self.injection.mode.as_str(),
+                    "off < log < block",
+                );
+            }
+            if let Some(threshold) = injection.threshold
+                && threshold > self.injection.threshold
+                && threshold <= 1.0
+            {
+                looser(
+                    "injection.threshold".into(),
+                    &threshold.to_string(),
+                    &self.injection.threshold.to_string(),
+                    "the threshold can only go down",
+                );
+            }
+        }
+        if let Some(categories) = over.policy.as_ref().and_then(|p| p.categories.as_ref()) {
+            for (category, mode) in categories {
+                if parse::<PolicyMode>(mode) == Some(PolicyMode::Log)
+                    && self.policy.categories.get(category) == Some(&PolicyMode::Block)
+                {
+                    looser(
+                        format!("policy.categories.{category}"),
+                        "log",
+                        "block",
+                        "log < block",
+                    );
+                }
+            }
+        }
+        problems
+            .into_iter()
+            .map(|(path, message)| ConfigError {
+                path,
+                line: None,
+                column: None,
+                message,
+            })
+            .collect()
+    }
+
     /// The settings the guard compiles.
     pub fn guard_settings(&self) -> GuardSettings {
         let mut rules = Vec::new();
@@ -387,6 +560,10 @@ impl GuardrailsConfig {
             },
         }
     }
+}
+
+fn parse<K: Keyword>(word: &str) -> Option<K> {
+    K::from_keyword(word.trim())
 }
 
 fn guard_action(mode: PolicyMode) -> PolicyAction {

@@ -296,3 +296,103 @@ fn policy_rule_problems_are_strict() {
         r#"{"policy":{"deny":["x"],"mode":"log"}}"#
     );
 }
+
+#[test]
+fn tenant_overrides_only_tighten() {
+    let mut config = GuardrailsConfig::default();
+    config.pii.mode = PiiMode::Redact;
+    config.policy.deny = vec!["gatewayword".into()];
+    let org: GuardrailsOverride = serde_json::from_str(
+        r#"{"pii": {"entities": {"email": "block"}}, "injection": {"mode": "block", "threshold": 0.4}}"#,
+    )
+    .unwrap();
+    let team: GuardrailsOverride = serde_json::from_str(
+        r#"{"pii": {"mode": "off", "entities": {"email": "log", "phone": "block"}, "scan_output": false},
+            "injection": {"mode": "off", "threshold": 0.9},
+            "policy": {"deny": ["teamword"], "mode": "log"}}"#,
+    )
+    .unwrap();
+    let key: GuardrailsOverride = serde_json::from_str(
+        r#"{"policy": {"deny": [], "regex": []}, "pii": {"reversible": true}}"#,
+    )
+    .unwrap();
+    let settings = config.effective_settings([&org, &team, &key]);
+    assert_eq!(
+        settings.pii.mode,
+        GuardPiiMode::Redact,
+        "team's `off` ignored"
+    );
+    assert_eq!(settings.pii.mode_of(EntityKind::Email), GuardPiiMode::Block);
+    assert_eq!(settings.pii.mode_of(EntityKind::Phone), GuardPiiMode::Block);
+    assert!(settings.pii.scan_output);
+    assert!(!settings.pii.reversible);
+    assert_eq!(
+        settings.injection.mode,
+        tollgate_guard::InjectionMode::Block
+    );
+    assert_eq!(settings.injection.threshold_permille, 400);
+    // The gateway's rule stays a blocking rule; the team's own words are logged.
+    let rules: Vec<(&str, &[String], PolicyAction)> = settings
+        .policy
+        .rules
+        .iter()
+        .map(|r| (r.name.as_str(), r.words.as_slice(), r.action))
+        .collect();
+    assert!(rules.contains(&(
+        "deny",
+        &["gatewayword".to_string()][..],
+        PolicyAction::Block
+    )));
+    assert!(rules.contains(&("deny", &["teamword".to_string()][..], PolicyAction::Log)));
+    // Without overrides, the config's own settings.
+    assert_eq!(config.effective_settings([]), config.guard_settings());
+    let empty = GuardrailsOverride::default();
+    assert_eq!(config.effective_settings([&empty]), config.guard_settings());
+}
+
+#[test]
+fn loosenings_name_each_field() {
+    let mut config = GuardrailsConfig::default();
+    config.pii.mode = PiiMode::Mask;
+    config
+        .pii
+        .entities
+        .insert(EntityKind::CreditCard, PiiMode::Block);
+    config.injection.mode = InjectionMode::Block;
+    config
+        .policy
+        .categories
+        .insert("violence".into(), PolicyMode::Block);
+    let over: GuardrailsOverride = serde_json::from_str(
+        r#"{"pii": {"mode": "log", "entities": {"credit_card": "redact", "email": "block"},
+                    "reversible": true, "scan_output": false},
+            "injection": {"mode": "log", "threshold": 0.8},
+            "policy": {"categories": {"violence": "log", "secrets": "log"}, "mode": "log",
+                       "fallback_model": "fast"}}"#,
+    )
+    .unwrap();
+    let paths: Vec<String> = config
+        .loosenings(&over)
+        .into_iter()
+        .map(|e| e.path)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "pii.mode",
+            "pii.entities.credit_card",
+            "pii.reversible",
+            "pii.scan_output",
+            "injection.mode",
+            "injection.threshold",
+            "policy.categories.violence",
+        ]
+    );
+    let message = &config.loosenings(&over)[0].message;
+    assert!(message.contains("only tighten"), "{message}");
+    let strict: GuardrailsOverride = serde_json::from_str(
+        r#"{"pii": {"mode": "block"}, "injection": {"threshold": 0.2}, "policy": {"deny": ["x"]}}"#,
+    )
+    .unwrap();
+    assert!(config.loosenings(&strict).is_empty());
+}

@@ -1,9 +1,13 @@
 //! Guardrails per caller (design.md §1 steps 3, 4 and 9).
 //!
-//! The effective settings of a key are the config's `guardrails:` section, overridden by its
-//! organization's `guardrails`, then its team's, then its own (each a partial object of the same
-//! shape, set through the admin API; [`tollgate_config::GuardrailsConfig::merged`] says how they
-//! merge). Resolution is cached twice:
+//! The effective settings of a key are the config's `guardrails:` section with its
+//! organization's `guardrails`, then its team's, then its own laid over it (each a partial object
+//! of the same shape, set through the admin API) under the floor policy: an override can only
+//! tighten what the levels above set, never loosen it
+//! ([`tollgate_config::GuardrailsConfig::effective_settings`] gives the order per field). The
+//! admin API refuses an override that is looser than the config with a 400; one looser than its
+//! organization's or team's is stored as given and the looser fields are ignored here.
+//! Resolution is cached twice:
 //!
 //! - key id → its compiled guardrails, stamped with the auth generation: every admin mutation
 //!   bumps it (`Auth::invalidate`), so a changed override applies from the next request; the TTL
@@ -169,6 +173,11 @@ impl Guardrails {
         }
     }
 
+    /// The config's section overrides are checked against (`None` for a fixed guard).
+    pub fn config(&self) -> Option<&GuardrailsConfig> {
+        self.base.as_deref()
+    }
+
     /// The gateway-wide guardrails (the master key's, and every key's without overrides).
     pub fn gateway(&self) -> Arc<GuardrailSet> {
         Arc::clone(&self.base_set)
@@ -206,6 +215,7 @@ impl Guardrails {
         key: &ApiKey,
     ) -> Result<Arc<GuardrailSet>, StoreError> {
         let mut layers: Vec<(&str, Option<serde_json::Value>)> = Vec::with_capacity(3);
+        // Outermost first: the floor merge needs each level's parent before it.
         if let (Some(store), Some(org_id)) = (&self.store, &key.org_id) {
             let org = store.get_org(org_id).await?;
             layers.push(("organization", org.and_then(|org| org.guardrails)));
@@ -215,13 +225,11 @@ impl Guardrails {
             layers.push(("team", team.and_then(|team| team.guardrails)));
         }
         layers.push(("key", key.guardrails.clone()));
-        let mut effective = base.clone();
-        for (level, value) in layers {
-            if let Some(over) = stored_override(level, value) {
-                effective = effective.merged(&over);
-            }
-        }
-        Ok(self.compiled_for(effective.guard_settings()))
+        let overrides: Vec<GuardrailsOverride> = layers
+            .into_iter()
+            .filter_map(|(level, value)| stored_override(level, value))
+            .collect();
+        Ok(self.compiled_for(base.effective_settings(&overrides)))
     }
 
     /// One compiled set per distinct settings value.

@@ -104,7 +104,7 @@ async fn a_key_override_blocks_emails_where_another_key_passes() {
 }
 
 #[tokio::test]
-async fn team_and_org_overrides_apply_to_their_keys_and_keys_override_them() {
+async fn team_and_org_overrides_apply_to_their_keys_and_keys_cannot_loosen_them() {
     let gateway = common::start_with_guardrails(GuardrailsConfig::default()).await;
     let org = admin(
         &gateway,
@@ -144,9 +144,10 @@ async fn team_and_org_overrides_apply_to_their_keys_and_keys_override_them() {
         assert_eq!(refused.status, 400, "{}", refused.text());
         assert_eq!(refused.json()["error"]["code"], "content_policy_violation");
     }
-    // A key's own override wins over its team's and organization's.
-    assert_eq!(chat(&gateway, &relaxed, &email).await.status, 200);
-    assert_eq!(chat(&gateway, &relaxed, &word).await.status, 200);
+    // A key's override cannot loosen its team's or organization's (the floor policy): its
+    // `email: log` and its `policy.mode: log` (which covers its own rules only) change nothing.
+    assert_eq!(chat(&gateway, &relaxed, &email).await.status, 400);
+    assert_eq!(chat(&gateway, &relaxed, &word).await.status, 400);
 
     // A team PATCH applies from the next request (the caches are stamped by the auth
     // generation), and keys with the same effective settings share one compiled guard.
@@ -392,4 +393,85 @@ async fn who_may_set_guardrails() {
     );
     let shown = admin(&gateway, "GET", &team_path, &json!({})).await.json();
     assert_eq!(shown["guardrails"]["injection"]["threshold"], 0.3);
+}
+
+#[tokio::test]
+async fn overrides_looser_than_the_config_are_refused_for_every_role() {
+    let mut config = GuardrailsConfig::default();
+    config.pii.mode = tollgate_config::PiiMode::Redact;
+    let gateway = common::start_with_guardrails(config).await;
+    let org = admin(
+        &gateway,
+        "POST",
+        "/admin/v1/organizations",
+        &json!({"name": "acme"}),
+    )
+    .await;
+    let org_id = org.json()["id"].as_str().unwrap().to_string();
+    let team = admin(
+        &gateway,
+        "POST",
+        "/admin/v1/teams",
+        &json!({"org_id": org_id, "name": "t"}),
+    )
+    .await;
+    let team_id = team.json()["id"].as_str().unwrap().to_string();
+    let (_, org_admin) = key(
+        &gateway,
+        json!({"name": "oa", "org_id": org_id, "role": "org_admin"}),
+    )
+    .await;
+    let (_, team_admin) = key(
+        &gateway,
+        json!({"name": "ta", "team_id": team_id, "role": "team_admin"}),
+    )
+    .await;
+    let (member_id, member) = key(&gateway, json!({"name": "m", "team_id": team_id})).await;
+    let loosen = json!({"guardrails": {"pii": {"mode": "off"}}});
+    let cases = [
+        (MASTER_KEY, format!("/admin/v1/organizations/{org_id}")),
+        (
+            org_admin.as_str(),
+            format!("/admin/v1/organizations/{org_id}"),
+        ),
+        (org_admin.as_str(), format!("/admin/v1/teams/{team_id}")),
+        (team_admin.as_str(), format!("/admin/v1/teams/{team_id}")),
+        (team_admin.as_str(), format!("/admin/v1/keys/{member_id}")),
+    ];
+    for (actor, path) in &cases {
+        let reply = admin_as(&gateway, actor, "PATCH", path, &loosen).await;
+        assert_eq!(reply.status, 400, "{path}: {}", reply.text());
+        let error = &reply.json()["error"];
+        assert_eq!(error["param"], "guardrails.pii.mode", "{error}");
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            message.contains("looser") && message.contains("only tighten"),
+            "{message}"
+        );
+    }
+    let body = ask("gpt-upstream", &format!("mail {EMAIL}"));
+    let reply = chat(&gateway, &member, &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(
+        !gateway
+            .mock
+            .last_request()
+            .unwrap()
+            .body_text()
+            .contains(EMAIL),
+        "still redacted"
+    );
+
+    // Tightening is accepted; a team looser than its organization is stored but has no effect.
+    let tighten = json!({"guardrails": {"pii": {"entities": {"email": "block"}}}});
+    let org_path = format!("/admin/v1/organizations/{org_id}");
+    let reply = admin_as(&gateway, &org_admin, "PATCH", &org_path, &tighten).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let team_path = format!("/admin/v1/teams/{team_id}");
+    let under_org = json!({"guardrails": {"pii": {"entities": {"email": "redact"}}}});
+    let reply = admin_as(&gateway, &team_admin, "PATCH", &team_path, &under_org).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let refused = chat(&gateway, &member, &body).await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert_eq!(refused.json()["error"]["code"], "pii_blocked");
 }

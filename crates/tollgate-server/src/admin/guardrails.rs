@@ -1,7 +1,9 @@
 //! The `guardrails` object of organizations, teams and keys: a partial override of the config's
-//! `guardrails:` section (same shape; fields present override the level above:
-//! config ← organization ← team ← key). Checked here, stored as given (canonical JSON), merged
-//! on the request path by [`crate::guardrails`].
+//! `guardrails:` section (same shape; config ← organization ← team ← key). Overrides are
+//! tighten-only (the floor policy, [`tollgate_config::GuardrailsConfig::effective_settings`]):
+//! a field looser than the gateway's config is refused here with a 400 naming it; a field looser
+//! than the organization's or team's override (which these handlers do not load) is stored as
+//! given and ignored by the merge on the request path ([`crate::guardrails`]).
 
 use serde_json::Value;
 use tollgate_config::{GuardrailsConfig, GuardrailsOverride};
@@ -37,6 +39,14 @@ pub fn check(state: &AppState, value: Value) -> Result<Value, AdminError> {
             .map(|e| (format!("guardrails.{}", e.path), e.message))
             .collect(),
     };
+    if let Some(config) = state.guardrails().and_then(|g| g.config()) {
+        problems.extend(
+            config
+                .loosenings(&over)
+                .into_iter()
+                .map(|e| (format!("guardrails.{}", e.path), e.message)),
+        );
+    }
     if let Some(model) = over
         .policy
         .as_ref()
@@ -80,10 +90,12 @@ pub fn create(state: &AppState, value: Option<Value>) -> Result<Option<Value>, A
 
 // The shape, for the OpenAPI document only (the checks above are the source of truth).
 
-/// Guardrail overrides: the config's `guardrails:` shape, every field optional. Fields present
-/// override the level above (config ← organization ← team ← key): scalars replace,
-/// `pii.entities` merges entity by entity, lists (`pii.custom`, `policy.deny`, `policy.regex`)
-/// replace the list above whole. `null` (on PATCH) removes the override.
+/// Guardrail overrides: the config's `guardrails:` shape, every field optional. Overrides can
+/// only tighten the level above (config ← organization ← team ← key): PII modes
+/// `off < log < mask < redact < block`, injection `off < log < block` with the threshold only
+/// going down, `scan_output` only on, `reversible` only off, content-policy rules of every level
+/// all apply. A field looser than the gateway's config is a 400; one looser than the
+/// organization's or team's is ignored. `null` (on PATCH) removes the override.
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct GuardrailsValue {
