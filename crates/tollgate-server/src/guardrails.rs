@@ -73,14 +73,6 @@ impl GuardrailSet {
         }
     }
 
-    /// The same guardrails without the answer check (for a request already rerouted by it).
-    pub fn without_output_policy(&self) -> GuardrailSet {
-        GuardrailSet {
-            output_policy: None,
-            ..self.clone()
-        }
-    }
-
     /// The content policy over an answer text: the refusal when a blocking rule matches, else
     /// the labels of the rules that matched (log mode).
     #[allow(clippy::result_large_err)]

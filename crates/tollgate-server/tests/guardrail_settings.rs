@@ -16,6 +16,12 @@ fn ask(model: &str, text: &str) -> Value {
     json!({"model": model, "messages": [{"role": "user", "content": text}]})
 }
 
+fn with_system(system: &str, text: &str) -> Value {
+    json!({"model": "gpt-upstream", "messages": [
+        {"role": "system", "content": system},
+        {"role": "user", "content": text}]})
+}
+
 async fn chat(gateway: &Gateway, key: &str, body: &Value) -> common::Reply {
     gateway
         .send(
@@ -206,10 +212,12 @@ async fn with_a_fallback_model_a_policy_hit_is_served_by_it() {
     config.policy.regex = vec![r"(?i)project\s+nightingale".into()];
     config.policy.fallback_model = Some("claude-upstream".into());
     let gateway = common::start_with_guardrails(config).await;
+    // The denied phrase is in the system turn: the mock echoes only the last user turn, so the
+    // fallback's answer is clean (answers are checked too, see the next test).
     let reply = gateway
         .post_json(
             "/v1/chat/completions",
-            &ask("gpt-upstream", "status of Project Nightingale?"),
+            &with_system("about Project Nightingale", "status?"),
         )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
@@ -221,6 +229,65 @@ async fn with_a_fallback_model_a_policy_hit_is_served_by_it() {
     let findings = row.guardrails.as_ref().unwrap();
     assert_eq!(findings["fallback_model"], "claude-upstream");
     assert_eq!(findings["policy_rules"], json!([PolicyConfig::REGEX_RULE]));
+}
+
+#[tokio::test]
+async fn a_fallback_models_answer_goes_through_the_output_checks() {
+    let mut config = GuardrailsConfig::default();
+    config.policy.deny = vec!["nightingale".into()];
+    config.policy.fallback_model = Some("claude-upstream".into());
+    // A custom entity only answers contain (the mock answers `echo: <last user text>`).
+    config.pii.custom = vec![tollgate_config::CustomEntityConfig {
+        name: "marker".into(),
+        regex: Some(r"echo: \w+".into()),
+        words: vec![],
+        mode: tollgate_config::PiiMode::Redact,
+    }];
+    let gateway = common::start_with_guardrails(config).await;
+    let body = with_system("about nightingale", "hello world");
+    let reply = gateway.post_json("/v1/chat/completions", &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("x-tollgate-provider"), Some("fake-anthropic"));
+    let answer = reply.json()["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(answer, "<MARKER_1> world", "PII-scanned after the reroute");
+    let mut streamed_body = body.clone();
+    streamed_body["stream"] = json!(true);
+    let streamed = gateway
+        .post_json("/v1/chat/completions", &streamed_body)
+        .await;
+    assert_eq!(streamed.status, 200);
+    let text = streamed.text();
+    assert!(!text.contains("echo: hello"), "{text}");
+    assert!(text.contains("MARKER_1"), "{text}");
+
+    // A key whose own rule matches only the fallback's (scanned) answer: the answer is refused,
+    // streamed or not (before, a rerouted answer skipped the content policy).
+    let (_, scanned_key) = key(
+        &gateway,
+        json!({"name": "k", "guardrails": {"policy": {"regex": ["<MARKER_1>"]}}}),
+    )
+    .await;
+    let refused = chat(&gateway, &scanned_key, &body).await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert_eq!(refused.json()["error"]["code"], "content_policy_violation");
+    // Streamed answers are policed as they arrive, before the PII scan: a rule on the raw text.
+    let (_, raw_key) = key(
+        &gateway,
+        json!({"name": "r", "guardrails": {"policy": {"regex": ["echo:"]}}}),
+    )
+    .await;
+    let streamed = chat(&gateway, &raw_key, &streamed_body).await;
+    let text = streamed.text();
+    assert!(text.contains("content_policy_violation"), "{text}");
+    let rows = gateway.spend_rows(4).await;
+    assert!(
+        rows.iter()
+            .all(|r| r.guardrails.as_ref().unwrap()["fallback_model"] == "claude-upstream"),
+        "every call was rerouted"
+    );
 }
 
 #[tokio::test]

@@ -73,17 +73,14 @@ async fn serve(
     call.requested_model = request.model.clone();
     call.end_user = request.user.clone();
     let mut route = authorize_model(state, &principal, &request.model)?;
-    let mut guardrails = guardrails::for_caller(state, &principal).await;
-    let restorer = match guardrails.clone() {
+    let guardrails = guardrails::for_caller(state, &principal).await;
+    let restorer = match guardrails.as_deref() {
         Some(set) => {
-            let inspected = inspect(&set, &mut request, call);
-            let (restorer, rerouted) =
+            let inspected = inspect(set, &mut request, call);
+            // A fallback model's answer goes through the same output checks (PII scan and
+            // content policy) as any other.
+            let (restorer, _rerouted) =
                 reroute_on_policy(state, &principal, inspected, &mut request, &mut route, call)?;
-            if rerouted {
-                // The fallback model was chosen to handle such content: its answer is not
-                // refused by the rule that sent the request there.
-                guardrails = Some(Arc::new(set.without_output_policy()));
-            }
             Some(restorer)
         }
         None => None,
