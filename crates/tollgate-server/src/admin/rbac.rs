@@ -15,7 +15,8 @@
 //! beyond its own: `org_admin` grants `org_admin`, `team_admin`, `member`, `viewer`; `team_admin`
 //! grants `team_admin` and `member` (not `viewer`, which reads the whole org). Only an admin
 //! reconfigures its own key ([`check_update_key`]). Usage and lists are narrowed to the caller's
-//! tenant ([`narrow`]). An organization's credits are read by every role of that organization and
+//! tenant ([`narrow`]); so is the audit log, a member's to the events of its own keys. An
+//! organization's credits are read by every role of that organization and
 //! recorded only by an admin ([`check_credits`]).
 
 use tollgate_store::{ApiKey, Organization, Role, Team, User};

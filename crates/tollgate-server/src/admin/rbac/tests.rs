@@ -249,6 +249,9 @@ fn listing() {
     }
     assert_eq!(check_list(&member(), Listing::Keys), OK);
     assert_eq!(check_list(&member(), Listing::Usage), OK);
+    // A member reads the audit of its own keys, as their spend logs.
+    assert_eq!(check_list(&member(), Listing::Audit), OK);
+    assert_eq!(check_list(&viewer(), Listing::Audit), OK);
 }
 
 fn tenant(org: Option<&str>, team: Option<&str>, user: Option<&str>, key: Option<&str>) -> Tenant {
