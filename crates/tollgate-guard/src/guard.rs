@@ -21,7 +21,7 @@ use crate::policy::PolicyEngine;
 use crate::redact::{Side, rewrite};
 use crate::restore::Restorer;
 use crate::settings::{GuardSettings, InjectionMode, PiiMode};
-use crate::stream::OutputScanner;
+use crate::stream::{ChoiceScanners, OutputScanner};
 
 pub(crate) struct Inner {
     pub settings: GuardSettings,
@@ -278,6 +278,12 @@ impl Guard {
     /// scanner gets its own copy of the restorer: clone it for several.
     pub fn output_scanner(&self, restorer: Restorer) -> OutputScanner {
         OutputScanner::new(Arc::clone(&self.inner), restorer)
+    }
+
+    /// A scanner for a streamed answer with any number of choices: one [`OutputScanner`] per
+    /// choice index, each with its own copy of `restorer`.
+    pub fn choice_scanners(&self, restorer: Restorer) -> ChoiceScanners {
+        ChoiceScanners::new(Arc::clone(&self.inner), restorer)
     }
 
     /// Scans a complete (non-streamed) answer text.

@@ -37,7 +37,7 @@ pub use settings::{
     CustomEntity, GuardSettings, InjectionMode, InjectionSettings, PiiMode, PiiSettings,
     PolicyAction, PolicyRule, PolicySettings,
 };
-pub use stream::{OutputScanner, STREAM_HOLD_BACK_BYTES};
+pub use stream::{ChoiceScanners, OutputScanner, STREAM_HOLD_BACK_BYTES};
 
 /// Longest match any entity pattern may have (custom regex matches longer than this are
 /// ignored). Open-ended secrets (tokens, JWTs, private-key blocks) match a bounded prefix and

@@ -159,3 +159,79 @@ impl OutputScanner {
         }
     }
 }
+
+/// Scans a streamed answer that may carry several choices (`n > 1`): one [`OutputScanner`] per
+/// choice index, created on the choice's first chunk, so interleaved choices never mix. An
+/// entity split across chunks of one choice is caught whatever the other choices send in
+/// between, and each choice is held back at most [`STREAM_HOLD_BACK_BYTES`] (plus a pending
+/// placeholder) on its own.
+pub struct ChoiceScanners {
+    inner: Arc<Inner>,
+    restorer: Restorer,
+    /// Open choices by index (few: a linear search beats a map).
+    open: Vec<(u32, OutputScanner)>,
+    /// Findings of the choices already finished.
+    finished: Findings,
+}
+
+impl ChoiceScanners {
+    pub(crate) fn new(inner: Arc<Inner>, restorer: Restorer) -> Self {
+        Self {
+            inner,
+            restorer,
+            open: Vec::new(),
+            finished: Findings::default(),
+        }
+    }
+
+    /// Takes the next chunk of `choice`; returns that choice's text safe to send now.
+    pub fn push(&mut self, choice: u32, chunk: &str) -> String {
+        let at = match self.open.iter().position(|(index, _)| *index == choice) {
+            Some(at) => at,
+            None => {
+                let scanner = OutputScanner::new(Arc::clone(&self.inner), self.restorer.clone());
+                self.open.push((choice, scanner));
+                self.open.len() - 1
+            }
+        };
+        match self.open.get_mut(at) {
+            Some((_, scanner)) => scanner.push(chunk),
+            None => String::new(),
+        }
+    }
+
+    /// Ends `choice` (its finish event); returns everything still held for it.
+    pub fn finish(&mut self, choice: u32) -> String {
+        match self.open.iter().position(|(index, _)| *index == choice) {
+            Some(at) => {
+                let (_, mut scanner) = self.open.swap_remove(at);
+                let rest = scanner.finish();
+                self.finished.merge(scanner.findings());
+                rest
+            }
+            None => String::new(),
+        }
+    }
+
+    /// Ends the stream: what is still held per open choice, by choice index.
+    pub fn finish_all(&mut self) -> Vec<(u32, String)> {
+        let mut open = std::mem::take(&mut self.open);
+        open.sort_by_key(|(index, _)| *index);
+        open.into_iter()
+            .map(|(index, mut scanner)| {
+                let rest = scanner.finish();
+                self.finished.merge(scanner.findings());
+                (index, rest)
+            })
+            .collect()
+    }
+
+    /// What the answer contained so far, over every choice.
+    pub fn findings(&self) -> Findings {
+        let mut all = self.finished.clone();
+        for (_, scanner) in &self.open {
+            all.merge(scanner.findings());
+        }
+        all
+    }
+}

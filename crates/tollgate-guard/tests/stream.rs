@@ -96,6 +96,49 @@ fn a_streaming_secret_is_never_emitted_in_part() {
     assert_eq!(out, "here: <PRIVATE_KEY_1> done");
 }
 
+/// Streams two choices interleaved: choice 1's text cut at `cut`, and a chunk of choice 0 sent
+/// between its two halves (and before and after). Returns each choice's output.
+fn interleaved(guard: &Guard, zero: &str, one: &str, cut: usize) -> (String, String) {
+    let mut scanners = guard.choice_scanners(Restorer::default());
+    let (mut out0, mut out1) = (String::new(), String::new());
+    let half = zero.len() / 2;
+    let half = (half..=zero.len())
+        .find(|i| zero.is_char_boundary(*i))
+        .unwrap();
+    out1.push_str(&scanners.push(1, &one[..cut]));
+    out0.push_str(&scanners.push(0, &zero[..half]));
+    out1.push_str(&scanners.push(1, &one[cut..]));
+    out0.push_str(&scanners.push(0, &zero[half..]));
+    out0.push_str(&scanners.finish(0));
+    for (choice, rest) in scanners.finish_all() {
+        assert_eq!(choice, 1);
+        out1.push_str(&rest);
+    }
+    (out0, out1)
+}
+
+#[test]
+fn interleaved_choices_are_scanned_separately_at_every_split() {
+    let guard = guard_with(PiiMode::Redact, false);
+    let one = rich_text();
+    // Choice 0 sends text that would complete or break choice 1's entities if they were mixed.
+    let zero = "@example.com 1111 and more plain words from another choice 42";
+    let whole0 = guard.scan_answer(zero, &Restorer::default()).0;
+    let whole1 = guard.scan_answer(&one, &Restorer::default()).0;
+    for cut in char_splits(&one) {
+        let (out0, out1) = interleaved(&guard, zero, &one, cut);
+        assert_eq!(out1, whole1, "choice 1 split at {cut}");
+        assert_eq!(out0, whole0, "choice 0 with choice 1 split at {cut}");
+    }
+    // Findings cover both choices.
+    let mut scanners = guard.choice_scanners(Restorer::default());
+    scanners.push(0, "mail jane.doe@exa");
+    scanners.push(1, "mail bob@example.org");
+    scanners.push(0, "mple.com ok");
+    scanners.finish_all();
+    assert_eq!(scanners.findings().pii.get("email"), Some(&2));
+}
+
 fn segment_text() -> impl Strategy<Value = String> {
     prop::collection::vec(
         (
@@ -133,5 +176,18 @@ proptest! {
         }
         chunks.push(&text[last..]);
         prop_assert_eq!(streamed(&guard, &chunks), guard.scan_answer(&text, &Restorer::default()));
+    }
+
+    #[test]
+    fn interleaved_random_choices_match_their_whole_texts(
+        one in segment_text(),
+        zero in segment_text(),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let guard = guard_with(PiiMode::Redact, false);
+        let bounds: Vec<usize> = char_splits(&one).collect();
+        let (out0, out1) = interleaved(&guard, &zero, &one, bounds[cut.index(bounds.len())]);
+        prop_assert_eq!(out0, guard.scan_answer(&zero, &Restorer::default()).0);
+        prop_assert_eq!(out1, guard.scan_answer(&one, &Restorer::default()).0);
     }
 }

@@ -283,9 +283,10 @@ pub fn refusal(blocked: &Blocked) -> GatewayError {
 const POLICY_WINDOW_BYTES: usize = 256;
 
 /// Checks a streamed answer's text against the content policy as it flows: each text delta is
-/// checked together with the tail of the text before it, before it is passed on, so a denied
-/// word split across chunks is caught before its last piece leaves. On a blocking hit the stream
-/// ends with a `content_policy_violation` error event (what was sent before stays sent).
+/// checked together with the tail of the same choice's text before it, before it is passed on,
+/// so a denied word split across chunks is caught before its last piece leaves, and choices
+/// interleaved (`n > 1`) are never mixed. On a blocking hit the stream ends with a
+/// `content_policy_violation` error event (what was sent before stays sent).
 pub fn police_stream(upstream: ChatStream, set: Arc<GuardrailSet>) -> ChatStream {
     if set.output_policy.is_none() {
         return upstream;
@@ -293,23 +294,33 @@ pub fn police_stream(upstream: ChatStream, set: Arc<GuardrailSet>) -> ChatStream
     Box::pin(async_stream::stream! {
         use futures_util::StreamExt;
         let mut upstream = upstream;
-        let mut tail = String::new();
+        // Per choice index: the tail of its text so far.
+        let mut tails: Vec<(u32, String)> = Vec::new();
         while let Some(event) = upstream.next().await {
-            if let StreamEvent::TextDelta { text, .. } = &event {
-                tail.push_str(text);
-                if let Err(blocked) = set.check_answer(&tail) {
-                    yield StreamEvent::Error(GatewayError::invalid_request(
-                        format!("answer {}", blocked.message.trim_start_matches("request ")),
-                    )
-                    .with_code(blocked.code.as_str()));
-                    return;
-                }
-                if tail.len() > POLICY_WINDOW_BYTES {
-                    let mut cut = tail.len() - POLICY_WINDOW_BYTES;
-                    while !tail.is_char_boundary(cut) {
-                        cut += 1;
+            if let StreamEvent::TextDelta { choice, text } = &event {
+                let at = match tails.iter().position(|(index, _)| index == choice) {
+                    Some(at) => at,
+                    None => {
+                        tails.push((*choice, String::new()));
+                        tails.len() - 1
                     }
-                    tail.drain(..cut);
+                };
+                if let Some((_, tail)) = tails.get_mut(at) {
+                    tail.push_str(text);
+                    if let Err(blocked) = set.check_answer(tail) {
+                        yield StreamEvent::Error(GatewayError::invalid_request(
+                            format!("answer {}", blocked.message.trim_start_matches("request ")),
+                        )
+                        .with_code(blocked.code.as_str()));
+                        return;
+                    }
+                    if tail.len() > POLICY_WINDOW_BYTES {
+                        let mut cut = tail.len() - POLICY_WINDOW_BYTES;
+                        while !tail.is_char_boundary(cut) {
+                            cut += 1;
+                        }
+                        tail.drain(..cut);
+                    }
                 }
             }
             yield event;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use tollgate_guard::OutputScanner;
+use tollgate_guard::ChoiceScanners;
 use tollgate_pricing::ModelPrice;
 use tollgate_providers::ChatStream;
 use tollgate_types::{Cost, GatewayError, NanoUsd, StreamEvent, Usage};
@@ -165,13 +165,14 @@ impl Drop for StreamAccount {
     }
 }
 
-/// `scanner`: output guardrails; text is held back at most a bounded number of bytes so entities
-/// split across chunks are still caught, and flushed before each finish and at the end.
+/// `scanner`: output guardrails, one scanner per choice; text is held back at most a bounded
+/// number of bytes so entities split across chunks are still caught, and flushed before each
+/// choice's finish and at the end.
 pub fn encode(
     mut upstream: ChatStream,
     mut encoder: Box<dyn StreamEncoder>,
     mut account: Option<StreamAccount>,
-    mut scanner: Option<OutputScanner>,
+    mut scanner: Option<ChoiceScanners>,
 ) -> Body {
     let frames = async_stream::stream! {
         let mut buffer = BytesMut::with_capacity(1024);
@@ -181,16 +182,16 @@ pub fn encode(
             }
             let event = match (scanner.as_mut(), event) {
                 (Some(scanner), StreamEvent::TextDelta { choice, text }) => {
-                    let safe = scanner.push(&text);
+                    let safe = scanner.push(choice, &text);
                     if safe.is_empty() {
                         continue;
                     }
                     StreamEvent::TextDelta { choice, text: safe }
                 }
-                (Some(scanner), finish @ StreamEvent::Finish { .. }) => {
-                    let rest = scanner.finish();
+                (Some(scanner), finish @ StreamEvent::Finish { choice, .. }) => {
+                    let rest = scanner.finish(choice);
                     if !rest.is_empty() {
-                        encoder.event(StreamEvent::TextDelta { choice: 0, text: rest }, &mut buffer);
+                        encoder.event(StreamEvent::TextDelta { choice, text: rest }, &mut buffer);
                     }
                     finish
                 }
@@ -234,9 +235,10 @@ pub fn encode(
             }
         }
         if let Some(scanner) = scanner.as_mut() {
-            let rest = scanner.finish();
-            if !rest.is_empty() {
-                encoder.event(StreamEvent::TextDelta { choice: 0, text: rest }, &mut buffer);
+            for (choice, rest) in scanner.finish_all() {
+                if !rest.is_empty() {
+                    encoder.event(StreamEvent::TextDelta { choice, text: rest }, &mut buffer);
+                }
             }
         }
         let cost = account.as_ref().and_then(StreamAccount::cost);

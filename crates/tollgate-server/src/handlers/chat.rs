@@ -125,11 +125,9 @@ async fn serve(
             None => routed.value,
         };
         let scanner = match (guardrails.as_deref(), restorer) {
-            // One scanner follows one text: with several choices interleaved it would mix them.
-            (Some(guardrails), Some(restorer))
-                if guardrails.rewrites_output && request.n.unwrap_or(1) <= 1 =>
-            {
-                Some(guardrails.guard.output_scanner(restorer))
+            // One scanner per choice index, so interleaved choices (`n > 1`) never mix.
+            (Some(guardrails), Some(restorer)) if guardrails.rewrites_output => {
+                Some(guardrails.guard.choice_scanners(restorer))
             }
             _ => None,
         };
