@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use tollgate_config::{GuardrailsConfig, GuardrailsOverride};
 use tollgate_guard::{
-    Blocked, Guard, GuardSettings, InjectionMode, InjectionSettings, PiiMode, PiiSettings,
+    Blocked, Findings, Guard, GuardSettings, InjectionMode, InjectionSettings, PiiMode, PiiSettings,
 };
 use tollgate_providers::ChatStream;
 use tollgate_store::{ApiKey, DynStore, StoreError};
@@ -74,11 +74,11 @@ impl GuardrailSet {
     }
 
     /// The content policy over an answer text: the refusal when a blocking rule matches, else
-    /// the labels of the rules that matched (log mode).
+    /// what matched (log mode): `policy_rules` and `policy_categories` of the findings.
     #[allow(clippy::result_large_err)]
-    pub fn check_answer(&self, text: &str) -> Result<Vec<String>, Blocked> {
+    pub fn check_answer(&self, text: &str) -> Result<Findings, Blocked> {
         let Some(policy) = &self.output_policy else {
-            return Ok(Vec::new());
+            return Ok(Findings::default());
         };
         // A system turn is "caller-written" to the guard (policy-checked) but not untrusted
         // (no injection scoring); the policy-only guard detects no PII.
@@ -88,7 +88,7 @@ impl GuardrailSet {
         };
         policy
             .inspect_request(&mut probe)
-            .map(|inspection| inspection.findings.policy_rules.into_iter().collect())
+            .map(|inspection| inspection.findings)
     }
 }
 
@@ -277,6 +277,54 @@ pub async fn for_caller(state: &AppState, principal: &Principal) -> Option<Arc<G
 /// The refusal of a content-policy (or other guardrail) block, as the caller's 400.
 pub fn refusal(blocked: &Blocked) -> GatewayError {
     GatewayError::invalid_request(blocked.message.clone()).with_code(blocked.code.as_str())
+}
+
+/// Adds what the output guardrails found in an answer to the spend row's `guardrails` object,
+/// merged over choices: `output_pii` (entity → count, from the PII scan), `output_policy_rules`
+/// and `output_policy_categories` (sorted, from the content policy). Nothing found, nothing
+/// added.
+pub fn record_answer_findings(row: &mut Option<serde_json::Value>, findings: &Findings) {
+    use serde_json::{Map, Value};
+    if findings.pii.is_empty() && findings.policy_rules.is_empty() {
+        return;
+    }
+    let Some(object) = row
+        .get_or_insert_with(|| Value::Object(Map::new()))
+        .as_object_mut()
+    else {
+        return;
+    };
+    if !findings.pii.is_empty() {
+        let counts = object
+            .entry("output_pii")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(counts) = counts.as_object_mut() {
+            for (entity, n) in &findings.pii {
+                let before = counts.get(entity).and_then(Value::as_u64).unwrap_or(0);
+                counts.insert(entity.clone(), Value::from(before + u64::from(*n)));
+            }
+        }
+    }
+    for (key, names) in [
+        ("output_policy_rules", &findings.policy_rules),
+        ("output_policy_categories", &findings.policy_categories),
+    ] {
+        if names.is_empty() {
+            continue;
+        }
+        let mut all: std::collections::BTreeSet<String> = object
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        all.extend(names.iter().cloned());
+        object.insert(
+            key.to_owned(),
+            Value::from(all.into_iter().collect::<Vec<_>>()),
+        );
+    }
 }
 
 /// Most bytes of earlier answer text kept to catch a denied word split across stream chunks.

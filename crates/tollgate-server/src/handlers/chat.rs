@@ -159,8 +159,9 @@ async fn serve(
             {
                 for choice in &mut response.choices {
                     if let Some(content) = choice.message.content.as_mut() {
-                        let (scanned, _) = guardrails.guard.scan_answer(content, restorer);
+                        let (scanned, found) = guardrails.guard.scan_answer(content, restorer);
                         *content = scanned;
+                        guardrails::record_answer_findings(&mut call.guardrails, &found);
                         if let Err(refusal) = check_answer(guardrails, content, call) {
                             answer_refused = Some(refusal);
                         }
@@ -312,27 +313,18 @@ fn check_answer(
     text: &str,
     call: &mut CallRecord,
 ) -> Result<(), GatewayError> {
-    let (rules, refusal) = match guardrails.check_answer(text) {
-        Ok(rules) => (rules, None),
-        Err(blocked) => (
-            blocked.findings.policy_rules.iter().cloned().collect(),
-            Some(
-                GatewayError::invalid_request(format!(
-                    "answer {}",
-                    blocked.message.trim_start_matches("request ")
-                ))
-                .with_code(blocked.code.as_str()),
-            ),
-        ),
-    };
-    if !rules.is_empty() {
-        let findings = call
-            .guardrails
-            .get_or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()));
-        if let Some(findings) = findings.as_object_mut() {
-            findings.insert("output_policy_rules".into(), serde_json::json!(rules));
+    let (findings, refusal) = match guardrails.check_answer(text) {
+        Ok(findings) => (findings, None),
+        Err(blocked) => {
+            let refusal = GatewayError::invalid_request(format!(
+                "answer {}",
+                blocked.message.trim_start_matches("request ")
+            ))
+            .with_code(blocked.code.as_str());
+            (blocked.findings, Some(refusal))
         }
-    }
+    };
+    guardrails::record_answer_findings(&mut call.guardrails, &findings);
     refusal.map_or(Ok(()), Err)
 }
 
