@@ -1,7 +1,9 @@
 //! The reservation book: open holds ordered by lease expiry, and closed ones kept for a while
 //! so a repeated settle or release can say what already happened.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
+
+use crate::FastMap;
 
 use crate::budget::BudgetSpec;
 use crate::counters::{OpenReservation, Reservation, ReservationId};
@@ -36,7 +38,7 @@ pub(super) enum Entry {
 
 #[derive(Debug)]
 pub(super) struct Book {
-    entries: HashMap<ReservationId, Entry>,
+    entries: FastMap<ReservationId, Entry>,
     /// Open holds by expiry, so the expired ones are found without a scan.
     expiries: BTreeSet<(i64, ReservationId)>,
     /// Closed entries in the order they may be forgotten.
@@ -47,7 +49,7 @@ pub(super) struct Book {
 impl Book {
     pub(super) fn new(retention_ms: i64) -> Book {
         Book {
-            entries: HashMap::new(),
+            entries: FastMap::default(),
             expiries: BTreeSet::new(),
             forget: VecDeque::new(),
             retention_ms,

@@ -1,7 +1,7 @@
 //! The atomic operations of the in-process counters, each run under one lock. Each function is
 //! what one Redis Lua script will do: read the scopes, decide, write all or nothing.
 
-use std::collections::HashMap;
+use crate::FastMap;
 
 use tollgate_types::NanoUsd;
 
@@ -16,14 +16,14 @@ use crate::scope::Scope;
 
 #[derive(Debug)]
 pub(super) struct State {
-    scopes: HashMap<Scope, ScopeState>,
+    scopes: FastMap<Scope, ScopeState>,
     book: Book,
 }
 
 impl State {
     pub(super) fn new(retention_ms: i64) -> State {
         State {
-            scopes: HashMap::new(),
+            scopes: FastMap::default(),
             book: Book::new(retention_ms),
         }
     }

@@ -1,6 +1,6 @@
 //! Rate limits in this process's memory: one GCRA state per (scope, kind) under one mutex.
 
-use std::collections::HashMap;
+use crate::FastMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
@@ -15,7 +15,7 @@ use crate::scope::Scope;
 pub struct InProcessRateLimiter {
     clock: Arc<dyn Clock>,
     /// Keyed by scope alone so a lookup borrows the scope instead of cloning its id.
-    buckets: Mutex<HashMap<Scope, Buckets>>,
+    buckets: Mutex<FastMap<Scope, Buckets>>,
 }
 
 #[derive(Debug, Default)]
@@ -37,7 +37,7 @@ impl InProcessRateLimiter {
     pub fn new(clock: Arc<dyn Clock>) -> InProcessRateLimiter {
         InProcessRateLimiter {
             clock,
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(FastMap::default()),
         }
     }
 }

@@ -37,7 +37,7 @@ use crate::auth::Principal;
 /// (a drop racing an explicit settle is a matter of milliseconds), so seconds are plenty; at
 /// thousands of calls a second, minutes of closed reservations cost real memory and allocator
 /// time on the hot path.
-const CLOSED_RESERVATION_RETENTION: Duration = Duration::from_secs(10);
+const CLOSED_RESERVATION_RETENTION: Duration = Duration::from_secs(2);
 
 /// Rate-limit headers to add to the answer (`x-ratelimit-*`, `retry-after`).
 pub type LimitHeaders = Vec<(&'static str, String)>;
