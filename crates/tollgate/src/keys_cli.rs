@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use tollgate_server::admin::{CreateKeyRequest, CreatedKeyView, KeyView};
+use tollgate_server::admin::{CreateKeyRequest, CreatedKeyView, KeyView, audit};
 use tollgate_store::{DynStore, KeyFilter, PageRequest, Timestamp};
 
 use crate::cli::load_config;
@@ -157,6 +157,14 @@ async fn create(args: CreateArgs) -> Result<(), String> {
         .create_key(new)
         .await
         .map_err(|error| error.to_string());
+    if let Ok(created) = &created {
+        let changes = audit::created(&KeyView::from(&created.key));
+        append_audit(
+            &store,
+            audit::cli_key_event("key.create", &created.key, changes),
+        )
+        .await;
+    }
     store.close().await;
     print_json(serde_json::to_string_pretty(&CreatedKeyView::from(
         &created?,
@@ -194,10 +202,15 @@ async fn list(args: StoreArgs, json: bool, include_revoked: bool) -> Result<(), 
 
 async fn revoke(args: StoreArgs, id: &str) -> Result<(), String> {
     let store = open(&args).await?;
+    let before = store.get_key(id).await.ok().flatten();
     let revoked = store
         .revoke_key(id)
         .await
         .map_err(|error| error.to_string());
+    if let (Some(before), Ok(after)) = (&before, &revoked) {
+        let changes = audit::diff(&KeyView::from(before), &KeyView::from(after));
+        append_audit(&store, audit::cli_key_event("key.revoke", after, changes)).await;
+    }
     store.close().await;
     let key = revoked?;
     println!("revoked {} ({})", key.id, key.name);
@@ -207,6 +220,16 @@ async fn revoke(args: StoreArgs, id: &str) -> Result<(), String> {
         key.id
     );
     Ok(())
+}
+
+/// Records a command-line change in the audit log; a failure is reported but does not undo or
+/// fail the change (as with the admin API).
+async fn append_audit(store: &DynStore, event: tollgate_store::NewAuditEvent) {
+    if let Err(error) = store.append_audit(event).await {
+        eprintln!(
+            "tollgate: warning: the change was made but its audit event was not recorded: {error}"
+        );
+    }
 }
 
 fn print_json(rendered: serde_json::Result<String>) -> Result<(), String> {

@@ -193,6 +193,54 @@ fn create_list_revoke_then_serve_honours_them() {
     assert_eq!(chat(served.port, &kept_secret), 200);
     assert_eq!(chat(served.port, &revoked_secret), 401);
     assert_eq!(chat(served.port, MASTER), 200);
+
+    // The command line's changes are in the audit log, by the `cli` actor, without secrets.
+    let audit = get(served.port, "/admin/v1/audit?actor=cli", MASTER);
+    let events: Value = serde_json::from_str(&audit).unwrap();
+    let actions: Vec<(&str, &str)> = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["target_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(actions.len(), 3, "{audit}");
+    assert_eq!(actions[0], ("key.revoke", revoked_id.as_str()), "{audit}");
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|(action, _)| *action == "key.create")
+            .count(),
+        2
+    );
+    assert!(
+        events["data"][0]["changes"]["revoked_at"].is_string(),
+        "{audit}"
+    );
+    assert!(!audit.contains(&revoked_secret) && !audit.contains(&kept_secret));
+}
+
+/// The body of a GET answered 200.
+fn get(port: u16, path: &str, key: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {key}\r\n\
+         Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert_eq!(&response[9..12], "200", "{response}");
+    let (_, body) = response.split_once("\r\n\r\n").unwrap();
+    body.to_string()
 }
 
 #[test]

@@ -191,6 +191,33 @@ pub async fn record(
     }
 }
 
+/// The actor of changes made on the command line (`tollgate keys create|revoke`): the operator,
+/// with the master key's authority but without a request.
+pub const CLI_ACTOR: &str = "cli";
+
+/// An event about `key` made with `tollgate keys …` (the command line writes to the store
+/// directly; it appends this itself, with the same shape as the admin API's events).
+pub fn cli_key_event(
+    action: &'static str,
+    key: &ApiKey,
+    changes: Map<String, Value>,
+) -> NewAuditEvent {
+    let (target_type, target_id, org_id, team_id, user_id) = Target::Key(key).parts();
+    NewAuditEvent {
+        occurred_at: Timestamp::now(),
+        actor: CLI_ACTOR.to_string(),
+        actor_role: tollgate_store::Role::Admin,
+        action: action.to_string(),
+        target_type: target_type.to_string(),
+        target_id,
+        org_id,
+        team_id,
+        user_id,
+        request_id: None,
+        changes: without_secrets(changes),
+    }
+}
+
 /// The changes of a creation: every field of the new object as the API shows it, but its id,
 /// bookkeeping and empty (`null`) fields.
 pub fn created(view: &impl Serialize) -> Map<String, Value> {
