@@ -25,9 +25,8 @@ use tollgate_config::{GuardrailsConfig, GuardrailsOverride};
 use tollgate_guard::{
     Blocked, Findings, Guard, GuardSettings, InjectionMode, InjectionSettings, PiiMode, PiiSettings,
 };
-use tollgate_providers::ChatStream;
 use tollgate_store::{ApiKey, DynStore, StoreError};
-use tollgate_types::{ChatRequest, GatewayError, Message, Role, StreamEvent};
+use tollgate_types::{ChatRequest, GatewayError, Message, Role};
 
 use crate::auth::Principal;
 use crate::state::AppState;
@@ -330,48 +329,88 @@ pub fn record_answer_findings(row: &mut Option<serde_json::Value>, findings: &Fi
 /// Most bytes of earlier answer text kept to catch a denied word split across stream chunks.
 const POLICY_WINDOW_BYTES: usize = 256;
 
-/// Checks a streamed answer's text against the content policy as it flows: each text delta is
+/// The content policy over a streamed answer, as it flows. Each piece of a choice's text is
 /// checked together with the tail of the same choice's text before it, before it is passed on,
 /// so a denied word split across chunks is caught before its last piece leaves, and choices
-/// interleaved (`n > 1`) are never mixed. On a blocking hit the stream ends with a
-/// `content_policy_violation` error event (what was sent before stays sent).
-pub fn police_stream(upstream: ChatStream, set: Arc<GuardrailSet>) -> ChatStream {
-    if set.output_policy.is_none() {
-        return upstream;
+/// interleaved (`n > 1`) are never mixed. What matched is kept for the spend row (log-mode
+/// rules, and the blocking rule that ended the stream).
+///
+/// The text checked is the one about to be sent, i.e. after the PII scanner
+/// ([`crate::streaming::AnswerGuard`]): the same order as a non-streamed answer (scanned, then
+/// policed), at no extra delay since the scanner holds text back anyway.
+pub struct StreamPolicy {
+    set: Arc<GuardrailSet>,
+    /// Per choice index: the tail of its text so far.
+    tails: Vec<(u32, String)>,
+    /// What matched so far, over every choice (policy rules and categories only).
+    found: Findings,
+}
+
+impl StreamPolicy {
+    /// `None` when the set has no content policy for answers.
+    pub fn new(set: Arc<GuardrailSet>) -> Option<StreamPolicy> {
+        set.output_policy.as_ref()?;
+        Some(StreamPolicy {
+            set,
+            tails: Vec::new(),
+            found: Findings::default(),
+        })
     }
-    Box::pin(async_stream::stream! {
-        use futures_util::StreamExt;
-        let mut upstream = upstream;
-        // Per choice index: the tail of its text so far.
-        let mut tails: Vec<(u32, String)> = Vec::new();
-        while let Some(event) = upstream.next().await {
-            if let StreamEvent::TextDelta { choice, text } = &event {
-                let at = match tails.iter().position(|(index, _)| index == choice) {
-                    Some(at) => at,
-                    None => {
-                        tails.push((*choice, String::new()));
-                        tails.len() - 1
-                    }
-                };
-                if let Some((_, tail)) = tails.get_mut(at) {
-                    tail.push_str(text);
-                    if let Err(blocked) = set.check_answer(tail) {
-                        yield StreamEvent::Error(GatewayError::invalid_request(
-                            format!("answer {}", blocked.message.trim_start_matches("request ")),
-                        )
-                        .with_code(blocked.code.as_str()));
-                        return;
-                    }
-                    if tail.len() > POLICY_WINDOW_BYTES {
-                        let mut cut = tail.len() - POLICY_WINDOW_BYTES;
-                        while !tail.is_char_boundary(cut) {
-                            cut += 1;
-                        }
-                        tail.drain(..cut);
-                    }
-                }
+
+    /// Checks `text`, the next piece of `choice`'s answer about to be sent. On a blocking hit,
+    /// the `content_policy_violation` refusal to end the stream with (what was sent before
+    /// stays sent).
+    pub fn check(&mut self, choice: u32, text: &str) -> Result<(), GatewayError> {
+        let at = match self.tails.iter().position(|(index, _)| *index == choice) {
+            Some(at) => at,
+            None => {
+                self.tails.push((choice, String::new()));
+                self.tails.len() - 1
             }
-            yield event;
+        };
+        let Some((_, tail)) = self.tails.get_mut(at) else {
+            return Ok(());
+        };
+        tail.push_str(text);
+        let checked = self.set.check_answer(tail);
+        if tail.len() > POLICY_WINDOW_BYTES {
+            let mut cut = tail.len() - POLICY_WINDOW_BYTES;
+            while !tail.is_char_boundary(cut) {
+                cut += 1;
+            }
+            tail.drain(..cut);
         }
-    })
+        match checked {
+            Ok(found) => {
+                self.note(found);
+                Ok(())
+            }
+            Err(blocked) => {
+                let refusal = answer_refusal(&blocked);
+                self.note(blocked.findings);
+                Err(refusal)
+            }
+        }
+    }
+
+    /// A rule matched in the window is matched again by the next checks while it is in it: the
+    /// names are moved into sets, nothing is cloned (and nothing happens when nothing matched).
+    fn note(&mut self, found: Findings) {
+        self.found.policy_rules.extend(found.policy_rules);
+        self.found.policy_categories.extend(found.policy_categories);
+    }
+
+    /// What the policy matched so far (`policy_rules`, `policy_categories`).
+    pub fn findings(&self) -> &Findings {
+        &self.found
+    }
+}
+
+/// The caller's refusal of an answer the content policy blocks.
+fn answer_refusal(blocked: &Blocked) -> GatewayError {
+    GatewayError::invalid_request(format!(
+        "answer {}",
+        blocked.message.trim_start_matches("request ")
+    ))
+    .with_code(blocked.code.as_str())
 }

@@ -4,19 +4,22 @@
 //! stream and closes the upstream connection, so an abandoned call stops costing tokens. The
 //! [`StreamAccount`] travels inside the body: whether the stream ends, fails or is dropped, the
 //! call is settled on the usage seen so far and its spend-log row is written exactly once.
+//! The output guardrails ([`AnswerGuard`]) travel in it too, so the row records what they found
+//! in the answer however it ends (for a caller who left: what was found in the text sent so far).
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use tollgate_guard::ChoiceScanners;
+use tollgate_guard::{ChoiceScanners, Findings};
 use tollgate_pricing::ModelPrice;
 use tollgate_providers::ChatStream;
 use tollgate_types::{Cost, GatewayError, NanoUsd, StreamEvent, Usage};
 
 use crate::accounting::{self, CLIENT_CLOSED, CallRecord};
 use crate::dialect::StreamEncoder;
+use crate::guardrails::{self, StreamPolicy};
 use crate::limits::Admission;
 use crate::state::AppState;
 
@@ -31,6 +34,85 @@ pub struct StreamAccount {
     admission: Option<Admission>,
     /// What flowed, for an upstream that never reported usage (see [`UsageEstimate`]).
     estimate: UsageEstimate,
+    /// The answer's output guardrails; their findings go into the row when it is written.
+    guard: Option<AnswerGuard>,
+}
+
+/// The output guardrails of one streamed answer: the PII scanner (one per choice, see
+/// [`ChoiceScanners`]), then the content policy ([`StreamPolicy`]) over the text the scanner
+/// lets through. That is the order a non-streamed answer is checked in (scanned: redacted,
+/// masked or restored; then policed), and it costs no extra delay: the policy checks each
+/// piece as the scanner releases it, and the scanner holds back at most
+/// [`tollgate_guard::STREAM_HOLD_BACK_BYTES`] per choice whether or not a policy runs.
+pub struct AnswerGuard {
+    scanners: Option<ChoiceScanners>,
+    policy: Option<StreamPolicy>,
+}
+
+impl AnswerGuard {
+    /// `None` when there is nothing to run.
+    pub fn new(scanners: Option<ChoiceScanners>, policy: Option<StreamPolicy>) -> Option<Self> {
+        (scanners.is_some() || policy.is_some()).then_some(AnswerGuard { scanners, policy })
+    }
+
+    /// The next text of `choice`: what may be sent now (possibly empty), or the refusal that
+    /// ends the stream.
+    fn push(&mut self, choice: u32, text: String) -> Result<String, GatewayError> {
+        let safe = match self.scanners.as_mut() {
+            Some(scanners) => scanners.push(choice, &text),
+            None => text,
+        };
+        self.police(choice, safe)
+    }
+
+    /// `choice` finished: everything still held for it, or the refusal.
+    fn finish(&mut self, choice: u32) -> Result<String, GatewayError> {
+        let rest = match self.scanners.as_mut() {
+            Some(scanners) => scanners.finish(choice),
+            None => String::new(),
+        };
+        self.police(choice, rest)
+    }
+
+    /// The stream ended: what is still held per open choice (by choice index), or the refusal
+    /// if any of it is blocked (then none of it is sent).
+    fn finish_all(&mut self) -> Result<Vec<(u32, String)>, GatewayError> {
+        let rests = match self.scanners.as_mut() {
+            Some(scanners) => scanners.finish_all(),
+            None => Vec::new(),
+        };
+        if let Some(policy) = self.policy.as_mut() {
+            for (choice, rest) in &rests {
+                if !rest.is_empty() {
+                    policy.check(*choice, rest)?;
+                }
+            }
+        }
+        Ok(rests)
+    }
+
+    fn police(&mut self, choice: u32, text: String) -> Result<String, GatewayError> {
+        if let Some(policy) = self.policy.as_mut()
+            && !text.is_empty()
+        {
+            policy.check(choice, &text)?;
+        }
+        Ok(text)
+    }
+
+    /// What was found so far, merged over choices: PII from the scanners, rules and categories
+    /// from the policy (the keys and shape of a non-streamed answer's, see
+    /// [`guardrails::record_answer_findings`]).
+    fn findings(&self) -> Findings {
+        let mut found = match self.scanners.as_ref() {
+            Some(scanners) => scanners.findings(),
+            None => Findings::default(),
+        };
+        if let Some(policy) = self.policy.as_ref() {
+            found.merge(policy.findings());
+        }
+        found
+    }
 }
 
 /// Usage guessed from what was streamed, used only when the upstream reported none before it
@@ -97,6 +179,7 @@ impl StreamAccount {
             provider_cost: None,
             admission: Some(admission),
             estimate: UsageEstimate::default(),
+            guard: None,
         }
     }
 
@@ -149,6 +232,9 @@ impl StreamAccount {
             if let Some(error) = failure {
                 record.fail(error);
             }
+            if let Some(guard) = self.guard.as_ref() {
+                guardrails::record_answer_findings(&mut record.guardrails, &guard.findings());
+            }
             accounting::record(&self.state, record);
         }
     }
@@ -165,41 +251,54 @@ impl Drop for StreamAccount {
     }
 }
 
-/// `scanner`: output guardrails, one scanner per choice; text is held back at most a bounded
-/// number of bytes so entities split across chunks are still caught, and flushed before each
-/// choice's finish and at the end.
+/// `guard`: the output guardrails (PII scanner, then content policy); text is held back at most
+/// a bounded number of bytes per choice so entities split across chunks are still caught, and
+/// flushed (and policed) before each choice's finish and at the end. A blocking policy hit ends
+/// the stream with the refusal as an error event.
 pub fn encode(
     mut upstream: ChatStream,
     mut encoder: Box<dyn StreamEncoder>,
     mut account: Option<StreamAccount>,
-    mut scanner: Option<ChoiceScanners>,
+    guard: Option<AnswerGuard>,
 ) -> Body {
+    // The guard rides in the account, so whatever ends the stream records its findings.
+    let mut detached = None;
+    match account.as_mut() {
+        Some(account) => account.guard = guard,
+        None => detached = guard,
+    }
     let frames = async_stream::stream! {
         let mut buffer = BytesMut::with_capacity(1024);
         while let Some(event) = upstream.next().await {
             if let Some(account) = account.as_mut() {
                 account.estimate.observe(&event);
             }
-            let event = match (scanner.as_mut(), event) {
-                (Some(scanner), StreamEvent::TextDelta { choice, text }) => {
-                    let safe = scanner.push(choice, &text);
-                    if safe.is_empty() {
-                        continue;
+            let event = match (guard_of(&mut account, &mut detached), event) {
+                (Some(guard), StreamEvent::TextDelta { choice, text }) => {
+                    match guard.push(choice, text) {
+                        Ok(safe) if safe.is_empty() => continue,
+                        Ok(safe) => StreamEvent::TextDelta { choice, text: safe },
+                        Err(refusal) => StreamEvent::Error(refusal),
                     }
-                    StreamEvent::TextDelta { choice, text: safe }
                 }
-                (Some(scanner), finish @ StreamEvent::Finish { choice, .. }) => {
-                    let rest = scanner.finish(choice);
-                    if !rest.is_empty() {
-                        encoder.event(StreamEvent::TextDelta { choice, text: rest }, &mut buffer);
+                (Some(guard), finish @ StreamEvent::Finish { choice, .. }) => {
+                    match guard.finish(choice) {
+                        Ok(rest) => {
+                            if !rest.is_empty() {
+                                let held = StreamEvent::TextDelta { choice, text: rest };
+                                sent_content(&mut account);
+                                encoder.event(held, &mut buffer);
+                            }
+                            finish
+                        }
+                        Err(refusal) => StreamEvent::Error(refusal),
                     }
-                    finish
                 }
                 (_, event) => event,
             };
             match event {
                 StreamEvent::Error(error) => {
-                    tracing::debug!(%error, "upstream failed mid-stream");
+                    tracing::debug!(%error, "stream ended by an error");
                     encoder.error(&error, &mut buffer);
                     if let Some(account) = account.as_mut() {
                         account.close(Some(&error));
@@ -222,10 +321,8 @@ pub fn encode(
                     encoder.event(StreamEvent::ProviderCost(cost), &mut buffer);
                 }
                 other => {
-                    if let Some(account) = account.as_mut()
-                        && is_content(&other)
-                    {
-                        account.first_token();
+                    if is_content(&other) {
+                        sent_content(&mut account);
                     }
                     encoder.event(other, &mut buffer);
                 }
@@ -234,11 +331,26 @@ pub fn encode(
                 yield Ok(buffer.split().freeze());
             }
         }
-        if let Some(scanner) = scanner.as_mut() {
-            for (choice, rest) in scanner.finish_all() {
-                if !rest.is_empty() {
-                    encoder.event(StreamEvent::TextDelta { choice, text: rest }, &mut buffer);
+        let rests = match guard_of(&mut account, &mut detached) {
+            Some(guard) => guard.finish_all(),
+            None => Ok(Vec::new()),
+        };
+        match rests {
+            Ok(rests) => {
+                for (choice, rest) in rests {
+                    if !rest.is_empty() {
+                        sent_content(&mut account);
+                        encoder.event(StreamEvent::TextDelta { choice, text: rest }, &mut buffer);
+                    }
                 }
+            }
+            Err(refusal) => {
+                encoder.error(&refusal, &mut buffer);
+                if let Some(account) = account.as_mut() {
+                    account.close(Some(&refusal));
+                }
+                yield Ok(buffer.split().freeze());
+                return;
             }
         }
         let cost = account.as_ref().and_then(StreamAccount::cost);
@@ -252,6 +364,25 @@ pub fn encode(
         }
     };
     Body::from_stream(frames)
+}
+
+/// Content goes to the caller (the first time: its time to first token; text the scanner held
+/// until a choice's end counts too).
+fn sent_content(account: &mut Option<StreamAccount>) {
+    if let Some(account) = account.as_mut() {
+        account.first_token();
+    }
+}
+
+/// The stream's output guard: in its account when it has one.
+fn guard_of<'a>(
+    account: &'a mut Option<StreamAccount>,
+    detached: &'a mut Option<AnswerGuard>,
+) -> Option<&'a mut AnswerGuard> {
+    match account {
+        Some(account) => account.guard.as_mut(),
+        None => detached.as_mut(),
+    }
 }
 
 fn is_content(event: &StreamEvent) -> bool {

@@ -273,7 +273,12 @@ async fn a_fallback_models_answer_goes_through_the_output_checks() {
     let refused = chat(&gateway, &scanned_key, &body).await;
     assert_eq!(refused.status, 400, "{}", refused.text());
     assert_eq!(refused.json()["error"]["code"], "content_policy_violation");
-    // Streamed answers are policed as they arrive, before the PII scan: a rule on the raw text.
+    // Streamed answers are policed after the PII scan too, as they are released.
+    let streamed = chat(&gateway, &scanned_key, &streamed_body).await;
+    let text = streamed.text();
+    assert!(text.contains("content_policy_violation"), "{text}");
+    assert!(!text.contains("MARKER_1"), "{text}");
+    // A rule on the raw text matches neither form: the scanner replaced it before the policy.
     let (_, raw_key) = key(
         &gateway,
         json!({"name": "r", "guardrails": {"policy": {"regex": ["echo:"]}}}),
@@ -281,8 +286,10 @@ async fn a_fallback_models_answer_goes_through_the_output_checks() {
     .await;
     let streamed = chat(&gateway, &raw_key, &streamed_body).await;
     let text = streamed.text();
-    assert!(text.contains("content_policy_violation"), "{text}");
-    let rows = gateway.spend_rows(4).await;
+    assert!(!text.contains("content_policy_violation"), "{text}");
+    let answered = chat(&gateway, &raw_key, &body).await;
+    assert_eq!(answered.status, 200, "{}", answered.text());
+    let rows = gateway.spend_rows(6).await;
     assert!(
         rows.iter()
             .all(|r| r.guardrails.as_ref().unwrap()["fallback_model"] == "claude-upstream"),

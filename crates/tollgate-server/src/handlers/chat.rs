@@ -120,18 +120,17 @@ async fn serve(
             StreamAccount::new(state.clone(), call, routed.price.clone(), admission)
                 .with_estimated_input_tokens(estimated_input_tokens)
         });
-        let upstream = match guardrails.clone() {
-            Some(set) => guardrails::police_stream(routed.value, set),
-            None => routed.value,
-        };
-        let scanner = match (guardrails.as_deref(), restorer) {
+        let scanners = match (guardrails.as_deref(), restorer) {
             // One scanner per choice index, so interleaved choices (`n > 1`) never mix.
             (Some(guardrails), Some(restorer)) if guardrails.rewrites_output => {
                 Some(guardrails.guard.choice_scanners(restorer))
             }
             _ => None,
         };
-        let body = streaming::encode(upstream, encoder, account, scanner);
+        // The content policy checks what the scanner lets through, as for an answer in one piece.
+        let policy = guardrails.and_then(guardrails::StreamPolicy::new);
+        let guard = streaming::AnswerGuard::new(scanners, policy);
+        let body = streaming::encode(routed.value, encoder, account, guard);
         return Ok(respond::event_stream(body, gateway_headers));
     }
 
