@@ -215,3 +215,71 @@ async fn the_spend_row_holds_scores_rules_and_categories() {
     );
     assert!(!found.to_string().contains(EMAIL));
 }
+
+/// An answer in the caller's own dialect is scanned as the provider sent it (no canonical round
+/// trip): redacted where a guardrail rewrites it, for OpenAI and Anthropic callers alike, and
+/// left alone where nothing matches.
+#[tokio::test]
+async fn same_dialect_answers_are_redacted_in_place() {
+    use tollgate_config::{CustomEntityConfig, GuardrailsConfig};
+    let mut config = GuardrailsConfig::default();
+    // Matches the mock's echo of `zebra…` only: requests pass through unchanged.
+    config.pii.custom = vec![CustomEntityConfig {
+        name: "marker".into(),
+        regex: Some(r"echo: zebra\w*".into()),
+        words: vec![],
+        mode: tollgate_config::PiiMode::Redact,
+    }];
+    let gateway = common::start_with_guardrails(config).await;
+
+    let reply = gateway
+        .post_json("/v1/chat/completions", &ask("gpt-upstream", "zebra42"))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let answer = reply.json()["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!answer.contains("zebra42"), "{answer}");
+    assert!(!answer.is_empty());
+    assert!(
+        gateway
+            .mock
+            .last_request()
+            .unwrap()
+            .body_text()
+            .contains("zebra42"),
+        "the request itself had nothing to redact"
+    );
+
+    let reply = gateway
+        .post_json(
+            "/v1/messages",
+            &json!({"model": "claude-upstream", "max_tokens": 64,
+                    "messages": [{"role": "user", "content": "zebra7"}]}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let body = reply.json();
+    assert_eq!(body["type"], "message", "{body}");
+    let text = body["content"][0]["text"].as_str().unwrap();
+    assert!(!text.contains("zebra7"), "{body}");
+
+    let reply = gateway
+        .post_json("/v1/chat/completions", &ask("gpt-upstream", "a horse"))
+        .await;
+    assert_eq!(
+        reply.json()["choices"][0]["message"]["content"],
+        "echo: a horse"
+    );
+    let rows = gateway.spend_rows(3).await;
+    let redacted = rows
+        .iter()
+        .filter(|row| {
+            row.guardrails
+                .as_ref()
+                .is_some_and(|g| g["output_pii"]["marker"] == 1)
+        })
+        .count();
+    assert_eq!(redacted, 2, "{rows:?}");
+}

@@ -10,8 +10,11 @@
 //!
 //! and the OpenAI dialect also `parse_embedding_request` / `render_embedding_response`.
 
+mod answer_texts;
 pub mod anthropic;
 pub mod openai;
+
+pub use answer_texts::map_answer_texts;
 
 use bytes::BytesMut;
 use tollgate_types::{Cost, GatewayError, StreamEvent, Usage};

@@ -178,7 +178,29 @@ async fn serve(
             call.usage = native.usage;
             call.cost = cost;
             gateway_headers.cost = cost;
-            native.body
+            match (guardrails.as_deref(), restorer.as_ref()) {
+                (Some(guardrails), Some(restorer)) if guardrails.rewrites_output => {
+                    // The same checks as on a canonical answer, on the caller's own bytes.
+                    let scanned = dialect::map_answer_texts(dialect, native.body, |text| {
+                        let (scanned, found) = guardrails.guard.scan_answer(text, restorer);
+                        guardrails::record_answer_findings(&mut call.guardrails, &found);
+                        if let Err(refusal) = check_answer(guardrails, &scanned, call) {
+                            answer_refused = Some(refusal);
+                        }
+                        scanned
+                    });
+                    match scanned {
+                        Ok(body) => body,
+                        Err(error) => {
+                            admission
+                                .finish(call.cost.map(|cost| cost.usd), call.usage.total_tokens())
+                                .await;
+                            return Err(error);
+                        }
+                    }
+                }
+                _ => native.body,
+            }
         }
         ChatReply::Native(native) => {
             tracing::error!(
@@ -255,8 +277,9 @@ fn inspect(
 ) -> Result<Restorer, (GatewayError, Option<String>)> {
     match guardrails.guard.inspect_request(request) {
         Ok(inspection) => {
-            if guardrails.rewrites_output {
-                // Answers must come back canonical to be scanned.
+            if guardrails.rewrites_output && request.stream {
+                // Streamed answers must come back canonical to be scanned (a non-streamed one
+                // in the caller's dialect is scanned as it is: `dialect::map_answer_texts`).
                 request.passthrough = None;
             }
             call.guardrails = findings_json(&inspection.findings);
