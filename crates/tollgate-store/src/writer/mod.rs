@@ -46,7 +46,10 @@ impl Default for SpendWriterConfig {
         SpendWriterConfig {
             capacity: 10_000,
             max_batch: 500,
-            flush_interval: Duration::from_millis(100),
+            // Short enough that few rows wait in memory (at 25k calls/s a 100 ms interval kept
+            // ~2,500 rows of ~1 KiB queued, a visible share of resident memory), long enough
+            // that a wake-up and a transaction are shared by hundreds of rows.
+            flush_interval: Duration::from_millis(25),
             shutdown_attempts: 5,
         }
     }
