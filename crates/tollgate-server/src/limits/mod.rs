@@ -450,27 +450,37 @@ impl Chain {
         policy: &TenantPolicy,
         spec: impl Fn(Scope, BudgetLimit) -> BudgetSpec,
     ) {
+        // Scopes are built only for limits that exist: most keys have none, and each scope is
+        // an id copied onto the heap.
         let key_limits = RateLimits {
             rpm: key.rpm_limit,
             tpm: key.tpm_limit,
             max_parallel: key.max_parallel,
         };
-        self.add_limits(Scope::Key(key.id.clone()), key_limits);
-        if let Some(team_id) = &key.team_id {
+        if !key_limits.is_empty() {
+            self.add_limits(Scope::Key(key.id.clone()), key_limits);
+        }
+        if let Some(team_id) = &key.team_id
+            && !policy.team_limits.is_empty()
+        {
             self.add_limits(Scope::Team(team_id.clone()), policy.team_limits);
         }
-        let budgets = [
+        if let Some(budget) = key.budget {
+            self.budgets
+                .push(spec(Scope::Key(key.id.clone()), BudgetLimit::from(budget)));
+        }
+        let tenants = [
             (
-                Some(Scope::Key(key.id.clone())),
-                key.budget.map(BudgetLimit::from),
+                &key.user_id,
+                policy.user_budget,
+                Scope::User as fn(String) -> Scope,
             ),
-            (key.user_id.clone().map(Scope::User), policy.user_budget),
-            (key.team_id.clone().map(Scope::Team), policy.team_budget),
-            (key.org_id.clone().map(Scope::Org), policy.org_budget),
+            (&key.team_id, policy.team_budget, Scope::Team),
+            (&key.org_id, policy.org_budget, Scope::Org),
         ];
-        for (scope, limit) in budgets {
-            if let (Some(scope), Some(limit)) = (scope, limit) {
-                self.budgets.push(spec(scope, limit));
+        for (id, limit, scope) in tenants {
+            if let (Some(id), Some(limit)) = (id, limit) {
+                self.budgets.push(spec(scope(id.clone()), limit));
             }
         }
         if let (Some(org_id), Some(credits)) = (&key.org_id, policy.credits) {
