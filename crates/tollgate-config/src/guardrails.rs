@@ -700,6 +700,21 @@ impl Check {
         }
     }
 
+    /// The name of a custom entity or a policy rule at `{at}.name`: required, well-formed, not
+    /// `reserved` (the message says why), and not `taken` by an earlier one in the same list.
+    fn check_name(&mut self, at: &str, name: &str, reserved: Option<String>, taken: bool) {
+        let path = format!("{at}.name");
+        if name.is_empty() {
+            self.problem(&path, "is required");
+        } else if !valid_entity_name(name) {
+            self.problem(&path, name_rule(name));
+        } else if let Some(why) = reserved {
+            self.problem(&path, why);
+        } else if taken {
+            self.problem(&path, format!("`{name}` is defined twice"));
+        }
+    }
+
     fn custom_entity(
         &mut self,
         index: usize,
@@ -709,24 +724,10 @@ impl Check {
         let at = format!("pii.custom[{index}]");
         let before = self.problems.len();
         let name = over.name.as_deref().map(str::trim).unwrap_or_default();
-        if name.is_empty() {
-            self.problem(&format!("{at}.name"), "is required");
-        } else if !valid_entity_name(name) {
-            self.problem(
-                &format!("{at}.name"),
-                format!(
-                    "`{name}` must be lower-case letters, digits and `_`, start with a letter, \
-                     and be at most {MAX_NAME_CHARS} characters"
-                ),
-            );
-        } else if EntityKind::from_name(name).is_some() {
-            self.problem(
-                &format!("{at}.name"),
-                format!("`{name}` is a built-in entity; set its mode under `pii.entities`"),
-            );
-        } else if earlier.iter().any(|e| e.name == name) {
-            self.problem(&format!("{at}.name"), format!("`{name}` is defined twice"));
-        }
+        let built_in = EntityKind::from_name(name)
+            .is_some()
+            .then(|| format!("`{name}` is a built-in entity; set its mode under `pii.entities`"));
+        self.check_name(&at, name, built_in, earlier.iter().any(|e| e.name == name));
         let regex = over
             .regex
             .as_deref()
@@ -828,13 +829,12 @@ impl Check {
         let at = format!("policy.rules[{index}]");
         let before = self.problems.len();
         let name = over.name.as_deref().map(str::trim).unwrap_or_default();
-        if name.is_empty() {
-            self.problem(&format!("{at}.name"), "is required");
-        } else if !valid_entity_name(name) {
-            self.problem(&format!("{at}.name"), name_rule(name));
-        } else if earlier.iter().any(|rule| rule.name == name) {
-            self.problem(&format!("{at}.name"), format!("`{name}` is defined twice"));
-        }
+        self.check_name(
+            &at,
+            name,
+            None,
+            earlier.iter().any(|rule| rule.name == name),
+        );
         let category = over
             .category
             .as_deref()
