@@ -97,7 +97,9 @@ status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
 # ---- tools and binaries -------------------------------------------------------------------------
 # install_and_build: runs setup.sh (SKIP_LITELLM in the environment skips LiteLLM), builds the
-# release binaries unless SKIP_BUILD=1, and sets $oha, $tollgate_bin, $mock_bin.
+# release binaries unless SKIP_BUILD=1, and sets $oha, $tollgate_bin, $mock_bin, $passthrough_bin
+# (tollgate-mock's second binary, built by the same `-p tollgate-mock`; only run.sh uses it and
+# checks that it exists).
 install_and_build() {
     "$bench/setup.sh" >&2
     oha="$bench/.tools/bin/oha"
@@ -108,6 +110,7 @@ install_and_build() {
     fi
     tollgate_bin="$BIN_DIR/tollgate"
     mock_bin="$BIN_DIR/tollgate-mock"
+    passthrough_bin="$BIN_DIR/tollgate-passthrough"
     [[ -x "$tollgate_bin" && -x "$mock_bin" ]] || die "missing $tollgate_bin or $mock_bin"
 }
 

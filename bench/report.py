@@ -11,8 +11,8 @@ import os
 import statistics
 import sys
 
-TARGETS = ["direct", "nginx", "tollgate", "litellm"]
-PROXIES = ["nginx", "tollgate", "litellm"]
+TARGETS = ["direct", "nginx", "passthrough", "tollgate", "litellm"]
+PROXIES = ["nginx", "passthrough", "tollgate", "litellm"]
 
 # The goals Tollgate is judged on (bench/README.md).
 GOAL_RPS_VS_NGINX = 0.90     # Tollgate rps at c64 >= 90% of nginx's
@@ -167,6 +167,13 @@ def main():
     rounds_t, rounds_n = per_round("tollgate", hi, "rps"), per_round("nginx", hi, "rps")
     ratio_nginx_rounds = [rounds_t[r] / rounds_n[r] for r in sorted(rounds_t) if rounds_n.get(r)]
     ratio_nginx = median(ratio_nginx_rounds)
+    # The hyper pass-through (Tollgate's HTTP stack doing nothing): informational, no goal. It is the
+    # floor of any gateway on this stack, so it bounds what the Tollgate / nginx goal can reach.
+    rounds_p = per_round("passthrough", hi, "rps")
+    pt_nginx_rounds = [rounds_p[r] / rounds_n[r] for r in sorted(rounds_p) if rounds_n.get(r)]
+    pt_nginx = median(pt_nginx_rounds)
+    tg_pt_rounds = [rounds_t[r] / rounds_p[r] for r in sorted(rounds_t) if rounds_p.get(r)]
+    tg_pt = median(tg_pt_rounds)
     p50_d, p50_n, p50_t = per_round("direct", lo, "p50_ms"), per_round("nginx", lo, "p50_ms"), per_round("tollgate", lo, "p50_ms")
     added_ratio_rounds = [(p50_t[r] - p50_d[r]) / (p50_n[r] - p50_d[r]) for r in sorted(p50_t)
                           if r in p50_d and r in p50_n and p50_n[r] - p50_d[r] > 0]
@@ -184,6 +191,10 @@ def main():
         "tollgate_rps_vs_nginx_c%d" % hi: {"value": ratio_nginx, "per_round": ratio_nginx_rounds,
                                           "goal": f">= {GOAL_RPS_VS_NGINX}",
                                           "met": None if ratio_nginx is None else ratio_nginx >= GOAL_RPS_VS_NGINX},
+        "passthrough_rps_vs_nginx_c%d" % hi: {"value": pt_nginx, "per_round": pt_nginx_rounds,
+                                             "goal": None, "met": None},
+        "tollgate_rps_vs_passthrough_c%d" % hi: {"value": tg_pt, "per_round": tg_pt_rounds,
+                                                 "goal": None, "met": None},
         "tollgate_rps_vs_litellm_c%d" % hi: {"value": ratio_litellm, "goal": f">= {GOAL_RPS_VS_LITELLM}",
                                             "met": None if ratio_litellm is None else ratio_litellm >= GOAL_RPS_VS_LITELLM},
         "tollgate_added_p50_vs_nginx_c%d" % lo: {"value": added_ratio, "per_round": added_ratio_rounds,
@@ -243,14 +254,27 @@ def main():
     w("| goal | value | target | |")
     w("|---|---:|---:|---|")
     w(f"| Tollgate rps / nginx rps at c={hi} | {fmt(ratio_nginx, 3)}{rounds_note(ratio_nginx_rounds, 2)} | ≥ {GOAL_RPS_VS_NGINX} | {verdict(goals['tollgate_rps_vs_nginx_c%d' % hi]['met'])} |")
+    if pt_nginx is not None or tg_pt is not None:
+        w(f"| pass-through rps / nginx rps at c={hi} | {fmt(pt_nginx, 3)}{rounds_note(pt_nginx_rounds, 2)} | – | info |")
+        w(f"| Tollgate rps / pass-through rps at c={hi} | {fmt(tg_pt, 3)}{rounds_note(tg_pt_rounds, 2)} | – | info |")
     w(f"| Tollgate rps / LiteLLM rps at c={hi} | {fmt(ratio_litellm, 1)} | ≥ {GOAL_RPS_VS_LITELLM:.0f} | {verdict(goals['tollgate_rps_vs_litellm_c%d' % hi]['met'])} |")
     w(f"| Tollgate added p50 / nginx added p50 at c={lo} | {fmt(added_ratio, 2)}{rounds_note(added_ratio_rounds, 2)} | ≤ {GOAL_ADDED_P50_VS_NGINX} | {verdict(goals['tollgate_added_p50_vs_nginx_c%d' % lo]['met'])} |")
     w(f"| Tollgate peak RSS (VmHWM) | {fmt(hwm_mib, 1)} MiB | < {GOAL_RSS_MIB:.0f} MiB | {verdict(goals['tollgate_peak_rss_mib']['met'])} |")
     w("")
+    if pt_nginx is not None:
+        w(f"The pass-through (`tollgate-passthrough`: a multi-thread tokio runtime, hyper's server and "
+          f"hyper-util's pooled client, jemalloc, forwarding without doing anything) is the floor of any "
+          f"gateway on tokio+hyper: Tollgate does the same forwarding plus its own work, so it can approach it, "
+          f"not beat it (beyond noise). If it is itself below "
+          f"{GOAL_RPS_VS_NGINX} of nginx, the Tollgate / nginx target cannot be met by this stack; "
+          f"Tollgate / pass-through is the share of that floor Tollgate keeps.")
+        w("")
     if cpu_ratio:
+        pt_cpu = cell("passthrough", hi, "proxy_cpu_us_per_req")
+        pt_cpu_text = f", pass-through {pt_cpu:.0f} µs" if pt_cpu else ""
         w(f"CPU per request at c={hi} (the steadiest figure here, since it does not depend on how the cores were "
           f"shared): Tollgate {cell('tollgate', hi, 'proxy_cpu_us_per_req'):.0f} µs, nginx "
-          f"{cell('nginx', hi, 'proxy_cpu_us_per_req'):.0f} µs ({cpu_ratio:.2f}x); the upstream mock "
+          f"{cell('nginx', hi, 'proxy_cpu_us_per_req'):.0f} µs ({cpu_ratio:.2f}x){pt_cpu_text}; the upstream mock "
           f"{cell('direct', hi, 'upstream_cpu_us_per_req'):.0f} µs per request when hit directly.")
         w("")
     if mem:
@@ -258,7 +282,7 @@ def main():
           f"after warm-up {mem['vmrss_after_warmup'] / 1024:.1f} MiB, after the last c={hi} run "
           f"{mem['vmrss_after_c64'] / 1024:.1f} MiB, at the end {mem['vmrss_end'] / 1024:.1f} MiB; "
           f"peak VmHWM {mem['vmhwm'] / 1024:.1f} MiB; {mem['threads']} threads.")
-        others = [f"{t} {table[t][hi]['proxy_rss_kib'] / 1024:.0f} MiB" for t in ("nginx", "litellm")
+        others = [f"{t} {table[t][hi]['proxy_rss_kib'] / 1024:.0f} MiB" for t in ("nginx", "passthrough", "litellm")
                   if t in table and hi in table[t] and table[t][hi].get("proxy_rss_kib")]
         if others:
             w(f"For comparison, RSS after c={hi} (all processes): " + ", ".join(others) + ".")
@@ -287,7 +311,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     result = {"meta": meta, "results": {t: {str(c): a for c, a in table[t].items()} for t in targets},
               "added_p50_over_direct_ms": {t: v for t, v in added.items()}, "ttfe": ttfe, "goals": goals,
-              "tollgate_cpu_per_req_vs_nginx": cpu_ratio}
+              "tollgate_cpu_per_req_vs_nginx": cpu_ratio,
+              "passthrough_cpu_per_req_us_c%d" % hi: cell("passthrough", hi, "proxy_cpu_us_per_req")}
     tmp_md, tmp_json = os.path.join(args.out, "latest.md.tmp"), os.path.join(args.out, "latest.json.tmp")
     with open(tmp_md, "w") as f:
         f.write(markdown)

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Tollgate load benchmark: one run compares, on this machine and at the same moment,
-#   direct    oha -> tollgate-mock (/bench/v1, precomputed answers)       the upstream alone
-#   nginx     oha -> nginx (bare reverse proxy, keepalive) -> mock        the floor for any proxy hop
-#   tollgate  oha -> tollgate (auth, route, cost, spend log) -> mock
-#   litellm   oha -> LiteLLM proxy 1.106.2 -> mock
+#   direct       oha -> tollgate-mock (/bench/v1, precomputed answers)       the upstream alone
+#   nginx        oha -> nginx (bare reverse proxy, keepalive) -> mock        the floor for any proxy hop
+#   passthrough  oha -> tollgate-passthrough -> mock                         hyper pass-through:
+#                Tollgate's HTTP stack (tokio, hyper server, hyper-util pooled client, jemalloc)
+#                doing nothing, the floor for Tollgate
+#   tollgate     oha -> tollgate (auth, route, cost, spend log) -> mock
+#   litellm      oha -> LiteLLM proxy 1.106.2 -> mock
 # at concurrency 1, 16 and 64 (closed loop, fixed duration), plus streaming time to first event and
 # Tollgate's resident memory under load. Writes bench/results/latest.md and latest.json and prints
 # the table. Everything it starts listens on 127.0.0.1 only and is stopped on exit.
 #
 # Usage: bench/run.sh            (bench/setup.sh first, once; run.sh calls it, quick when done)
 # Environment (defaults in brackets):
-#   DURATION [4]          seconds per measured run for direct / nginx / tollgate
-#   ROUNDS [5]            rounds of (every level x those three targets), interleaved; medians reported
+#   DURATION [4]          seconds per measured run for direct / nginx / passthrough / tollgate
+#   ROUNDS [5]            rounds of (every level x those four targets), interleaved; medians reported
 #                         (many short rounds beat few long ones here: a burst of someone else's build
 #                         spoils one round, and the median drops it)
 #   LITELLM_DURATION [10] seconds per level for LiteLLM (one round: it is slow, the ratio is huge anyway)
@@ -28,7 +31,7 @@
 #                         still 2 workers, now on one core).
 #   SKIP_LITELLM [0]      1: leave LiteLLM out
 #   SKIP_BUILD [0]        1: use the existing target/release binaries
-#   BIN_DIR [target/release]  where tollgate and tollgate-mock are (with SKIP_BUILD=1, e.g. a debug build)
+#   BIN_DIR [target/release]  where tollgate, tollgate-mock and tollgate-passthrough are (with SKIP_BUILD=1, e.g. a debug build)
 #   DRAIN_MAX [30]        after each run, wait up to this many seconds for the proxy to go idle (work it
 #                         deferred past the answers is charged to it, and kept off the next run)
 #   TTFE_N [200]          streaming requests measured per target for time to first event (LiteLLM: 1/4)
@@ -57,6 +60,7 @@ source "$bench/lib.sh"
 
 # ------------------------------------------------------------------------------------------------
 install_and_build
+[[ -x "$passthrough_bin" ]] || die "missing $passthrough_bin (cargo build --release -p tollgate-mock)"
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -108,6 +112,12 @@ CONF
     || die "nginx rejected its generated config ($work/nginx/nginx.conf)"
 start nginx "$nginx_bin" -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf"; nginx_pid=$started_pid
 
+# ---- hyper pass-through: Tollgate's HTTP stack doing nothing (paths and headers unchanged) -------
+start passthrough "$passthrough_bin" --port 0 --upstream "http://127.0.0.1:$mock_port"
+passthrough_pid=$started_pid
+passthrough_url=$(wait_line passthrough "$passthrough_pid" 'http://127\.0\.0\.1:[0-9]+' 20)
+say "passthrough: $passthrough_url (pid $passthrough_pid)"
+
 # ---- tollgate ----------------------------------------------------------------------------------
 master_key="sk-bench-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 mkdir -p "$work/tollgate"
@@ -156,21 +166,22 @@ body_gateway='{"model":"bench-model","messages":[{"role":"user","content":"Say h
 stream_upstream='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello"}],"max_tokens":16,"stream":true}'
 stream_gateway='{"model":"bench-model","messages":[{"role":"user","content":"Say hello"}],"max_tokens":16,"stream":true,"stream_options":{"include_usage":true}}'
 
-targets=(direct nginx tollgate)
+targets=(direct nginx passthrough tollgate)
 url[direct]="$upstream_base/chat/completions";             body[direct]=$body_upstream;  sbody[direct]=$stream_upstream;  auth[direct]=""
 url[nginx]="http://127.0.0.1:$nginx_port/bench/v1/chat/completions"; body[nginx]=$body_upstream; sbody[nginx]=$stream_upstream; auth[nginx]=""
+url[passthrough]="$passthrough_url/bench/v1/chat/completions"; body[passthrough]=$body_upstream; sbody[passthrough]=$stream_upstream; auth[passthrough]=""
 url[tollgate]="$tollgate_url/v1/chat/completions";         body[tollgate]=$body_gateway; sbody[tollgate]=$stream_gateway; auth[tollgate]="Authorization: Bearer $master_key"
 if [[ -n "$litellm_url" ]]; then
     url[litellm]="$litellm_url/v1/chat/completions";       body[litellm]=$body_gateway;  sbody[litellm]=$stream_gateway;  auth[litellm]="Authorization: Bearer $master_key"
 fi
 
 
-for t in direct nginx tollgate; do
+for t in direct nginx passthrough tollgate; do
     ok=0
     for _ in $(seq 1 50); do check "$t" 2>/dev/null && { ok=1; break; }; sleep 0.2; done
     [[ $ok == 1 ]] || { check "$t" || true; tail -20 "$work/$t.err" >&2 2>/dev/null || true; die "$t does not answer correctly at ${url[$t]}"; }
 done
-say "direct, nginx and tollgate answer 200 (plain and streamed)"
+say "direct, nginx, passthrough and tollgate answer 200 (plain and streamed)"
 
 if [[ -n "$litellm_url" ]]; then
     say "waiting for LiteLLM at $litellm_url (up to 90 s)"
@@ -191,7 +202,7 @@ fi
 
 # ---- load --------------------------------------------------------------------------------------
 proc_group() {  # the process group whose CPU time is charged to a target's proxy hop
-    case $1 in nginx) echo "$nginx_pid" ;; tollgate) echo "$tollgate_pid" ;; litellm) echo "$litellm_pid" ;; *) echo "" ;; esac
+    case $1 in nginx) echo "$nginx_pid" ;; passthrough) echo "$passthrough_pid" ;; tollgate) echo "$tollgate_pid" ;; litellm) echo "$litellm_pid" ;; *) echo "" ;; esac
 }
 measure_extra() {  # Tollgate's own memory after each of its runs
     [[ $1 == tollgate ]] || return 0
@@ -215,7 +226,7 @@ rss_tollgate_warm=$(status_kib "$tollgate_pid" VmRSS)
 for r in $(seq 1 "$ROUNDS"); do
     say "round $r/$ROUNDS (${DURATION}s per run)"
     for c in $LEVELS; do
-        for t in direct nginx tollgate; do measure "$t" "$c" "$r" "$DURATION"; done
+        for t in direct nginx passthrough tollgate; do measure "$t" "$c" "$r" "$DURATION"; done
         if [[ $r == 1 && " ${targets[*]} " == *" litellm "* ]]; then measure litellm "$c" 1 "$LITELLM_DURATION"; fi
     done
 done
@@ -235,6 +246,7 @@ rss_tollgate_end=$(status_kib "$tollgate_pid" VmRSS)
 hwm_tollgate_end=$(status_kib "$tollgate_pid" VmHWM)
 threads_tollgate=$(status_kib "$tollgate_pid" Threads)
 kill -0 "$tollgate_pid" 2>/dev/null || die "tollgate died during the run"
+kill -0 "$passthrough_pid" 2>/dev/null || die "passthrough died during the run"
 
 # ---- report ------------------------------------------------------------------------------------
 cat >"$work/meta.json" <<JSON
