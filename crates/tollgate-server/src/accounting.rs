@@ -123,6 +123,7 @@ impl CallRecord {
         };
         SpendRecord {
             request_id: self.request_id,
+            client_request_id: None,
             created_at: self.created_at,
             org_id: self.org_id,
             team_id: self.team_id,

@@ -304,6 +304,7 @@ mod tests {
     fn row() -> SpendRecord {
         SpendRecord {
             request_id: "r".into(),
+            client_request_id: None,
             created_at: Timestamp(0),
             org_id: None,
             team_id: None,

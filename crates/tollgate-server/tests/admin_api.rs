@@ -560,6 +560,14 @@ async fn usage_and_spend_logs_after_real_calls() {
     assert_eq!(data.len(), 2, "{page}");
     assert_eq!(data[0]["key_id"], key_b.as_str());
     assert_eq!(data[0]["model"], "claude-upstream");
+    // The caller's own id is always listed (`null` when it sent none).
+    assert!(
+        data[0]
+            .as_object()
+            .unwrap()
+            .contains_key("client_request_id"),
+        "{page}"
+    );
     let next = page["next"].as_str().unwrap();
     let page = gateway
         .get(&format!("/admin/v1/spend/logs?limit=2&after={next}"))

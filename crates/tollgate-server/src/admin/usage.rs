@@ -175,7 +175,10 @@ pub struct SpendLogQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SpendLogView {
+    /// Tollgate's own id for the call, unique per call.
     pub request_id: String,
+    /// The caller's own `x-request-id` / `x-client-request-id`, if it sent a sane one; not unique.
+    pub client_request_id: Option<String>,
     pub created_at: String,
     pub org_id: Option<String>,
     pub team_id: Option<String>,
@@ -209,6 +212,7 @@ impl From<&SpendRecord> for SpendLogView {
     fn from(row: &SpendRecord) -> SpendLogView {
         SpendLogView {
             request_id: row.request_id.clone(),
+            client_request_id: row.client_request_id.clone(),
             created_at: time::format(row.created_at),
             org_id: row.org_id.clone(),
             team_id: row.team_id.clone(),

@@ -8,8 +8,12 @@ use crate::time::Timestamp;
 /// Everything recorded about one request, written off the hot path by the `SpendWriter`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SpendRecord {
-    /// The `x-request-id`; the row's identity, so writing it twice counts it once.
+    /// Tollgate's own id for the call (a UUIDv7 the gateway mints), unique per call: the row's
+    /// identity, so writing the same row twice (a retried batch) counts it once.
     pub request_id: String,
+    /// The caller's own `x-request-id` / `x-client-request-id`, if it sent a sane one; not unique
+    /// (two calls may send the same one, and both are logged).
+    pub client_request_id: Option<String>,
     pub created_at: Timestamp,
     pub org_id: Option<String>,
     pub team_id: Option<String>,

@@ -23,10 +23,10 @@ pub(crate) const CREDIT_COLUMNS: &str = "id, org_id, kind, amount_nanos, referen
 pub(crate) const KEY_COLUMNS: &str = "id, name, prefix, org_id, team_id, user_id, role, models, \
      rpm_limit, tpm_limit, max_parallel, budget_nanos, budget_period, budget_mode, budget_alert_percent, \
      expires_at, revoked_at, metadata, guardrails, created_at, updated_at, last_used_at, spend_nanos";
-pub(crate) const SPEND_COLUMNS: &str = "request_id, created_at, org_id, team_id, user_id, key_id, \
-     end_user, requested_model, deployment, provider, attempts, input_tokens, output_tokens, \
-     cached_input_tokens, cache_write_tokens, reasoning_tokens, cost_nanos, cost_source, \
-     latency_ms, ttft_ms, status, error_class, tags, guardrails";
+pub(crate) const SPEND_COLUMNS: &str = "request_id, client_request_id, created_at, org_id, \
+     team_id, user_id, key_id, end_user, requested_model, deployment, provider, attempts, \
+     input_tokens, output_tokens, cached_input_tokens, cache_write_tokens, reasoning_tokens, \
+     cost_nanos, cost_source, latency_ms, ttft_ms, status, error_class, tags, guardrails";
 
 pub(crate) fn org(row: &impl SqlRow) -> Result<Organization, StoreError> {
     Ok(Organization {
@@ -138,6 +138,7 @@ pub(crate) fn spend(row: &impl SqlRow) -> Result<SpendRecord, StoreError> {
     let source = row.text("cost_source")?;
     Ok(SpendRecord {
         request_id: row.text("request_id")?,
+        client_request_id: row.opt_text("client_request_id")?,
         created_at: Timestamp(row.int("created_at")?),
         org_id: row.opt_text("org_id")?,
         team_id: row.opt_text("team_id")?,

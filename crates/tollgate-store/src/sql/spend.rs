@@ -15,9 +15,9 @@ use crate::sql::rows::{self, CREDIT_COLUMNS, SPEND_COLUMNS};
 use crate::sql::usage::filter_rows;
 use crate::time::Timestamp;
 
-/// Rows per INSERT statement (24 arguments each: 2,400 placeholders, far below both databases'
-/// limits). SQLite binds them anonymously (see the SQLite driver), so statement size costs nothing
-/// per argument.
+/// Rows per INSERT statement (25 arguments each: 2,500 placeholders, far below both databases'
+/// limits: SQLite's 32,766, PostgreSQL's 65,535; a unit test checks). SQLite binds them
+/// anonymously (see the SQLite driver), so statement size costs nothing per argument.
 const INSERT_CHUNK: usize = 100;
 
 pub(crate) async fn insert<D: Driver>(
@@ -78,7 +78,7 @@ pub(crate) async fn insert<D: Driver>(
 /// statement cache, and their text is built once per process. Before, every batch size was a new
 /// statement: rebuilding and re-preparing it cost a sixth of the gateway's CPU under load.
 const INSERT_SIZES: [usize; 4] = [INSERT_CHUNK, 25, 5, 1];
-const SPEND_ARGS_PER_ROW: usize = 24;
+const SPEND_ARGS_PER_ROW: usize = 25;
 
 /// `rows` in statement-sized pieces (see [`INSERT_SIZES`]).
 fn insert_chunks(mut rows: &[SpendRecord]) -> impl Iterator<Item = &[SpendRecord]> {
@@ -130,6 +130,7 @@ fn insert_statement(rows: &[SpendRecord]) -> Sql {
     for row in rows {
         let values: [Arg; SPEND_ARGS_PER_ROW] = [
             row.request_id.as_str().into(),
+            row.client_request_id.as_deref().into(),
             row.created_at.millis().into(),
             row.org_id.as_deref().into(),
             row.team_id.as_deref().into(),
@@ -295,13 +296,14 @@ fn parse_cursor(cursor: &str) -> Result<(i64, &str), StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{INSERT_SIZES, SPEND_ARGS_PER_ROW, insert_chunks, insert_text};
+    use super::{INSERT_SIZES, SPEND_ARGS_PER_ROW, SPEND_COLUMNS, insert_chunks, insert_text};
     use crate::model::{SpendCostSource, SpendRecord};
     use crate::time::Timestamp;
 
     fn row() -> SpendRecord {
         SpendRecord {
             request_id: "r".into(),
+            client_request_id: None,
             created_at: Timestamp(0),
             org_id: None,
             team_id: None,
@@ -337,6 +339,19 @@ mod tests {
                 "{sizes:?}"
             );
             assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
+        }
+    }
+
+    #[test]
+    fn every_statement_stays_within_both_databases_bind_limits() {
+        // One argument per column.
+        assert_eq!(SPEND_COLUMNS.split(',').count(), SPEND_ARGS_PER_ROW);
+        for size in INSERT_SIZES {
+            let args = size * SPEND_ARGS_PER_ROW;
+            // SQLite's SQLITE_MAX_VARIABLE_NUMBER (the default since 3.32).
+            assert!(args <= 32_766, "{size} rows: {args} arguments");
+            // PostgreSQL's wire protocol counts parameters in a u16.
+            assert!(args <= 65_535, "{size} rows: {args} arguments");
         }
     }
 

@@ -48,6 +48,7 @@ pub async fn key_in(store: &DynStore, org: &Organization, name: &str) -> Created
 pub fn spend_row(request_id: &str, at: i64, key: &ApiKey, cost: i64) -> SpendRecord {
     SpendRecord {
         request_id: request_id.into(),
+        client_request_id: None,
         created_at: Timestamp(at),
         org_id: key.org_id.clone(),
         team_id: key.team_id.clone(),

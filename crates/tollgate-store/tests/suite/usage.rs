@@ -251,6 +251,7 @@ async fn spend_rows_round_trip_every_field(db: TestDb) {
     let store = &db.store;
     let row = SpendRecord {
         request_id: "req-full".into(),
+        client_request_id: Some("caller-7".into()),
         created_at: Timestamp(T0 + 123),
         org_id: Some("org_x".into()),
         team_id: Some("team_x".into()),
@@ -280,6 +281,7 @@ async fn spend_rows_round_trip_every_field(db: TestDb) {
     };
     let minimal = SpendRecord {
         request_id: "req-min".into(),
+        client_request_id: None,
         org_id: None,
         team_id: None,
         user_id: None,
@@ -310,11 +312,53 @@ async fn spend_rows_round_trip_every_field(db: TestDb) {
     assert_eq!(json["cost_usd"], "0.001234567");
     assert_eq!(json["usage"]["reasoning_tokens"], 50);
     assert_eq!(json["cost_source"], "provider");
+    assert_eq!(json["request_id"], "req-full");
+    assert_eq!(json["client_request_id"], "caller-7");
+    let json = serde_json::to_value(&items[1]).unwrap();
+    assert_eq!(json["client_request_id"], serde_json::Value::Null);
+}
+
+/// The caller's request id is not the row's identity: two calls that sent the same one both keep
+/// their row (and both count towards the key's spend), each with the caller's id intact.
+async fn calls_sharing_a_client_request_id_are_both_logged(db: TestDb) {
+    let store = &db.store;
+    let acme = fixtures::org(store, "Acme").await;
+    let key = fixtures::key_in(store, &acme, "k").await.key;
+    let first = SpendRecord {
+        client_request_id: Some("caller-retry-1".into()),
+        ..spend_row("0190a1b2-0000-7000-8000-000000000001", T0 + 1, &key, 1_000)
+    };
+    let second = SpendRecord {
+        client_request_id: Some("caller-retry-1".into()),
+        ..spend_row("0190a1b2-0000-7000-8000-000000000002", T0 + 2, &key, 2_000)
+    };
+    let anonymous = spend_row("0190a1b2-0000-7000-8000-000000000003", T0 + 3, &key, 300);
+    assert_eq!(anonymous.client_request_id, None);
+    // Apart, in two batches, as two calls' rows usually are.
+    let outcome = store
+        .insert_spend(std::slice::from_ref(&first))
+        .await
+        .unwrap();
+    assert_eq!((outcome.inserted, outcome.duplicates), (1, 0));
+    let outcome = store
+        .insert_spend(&[second.clone(), anonymous.clone()])
+        .await
+        .unwrap();
+    assert_eq!((outcome.inserted, outcome.duplicates), (2, 0));
+
+    let listed = store
+        .spend_log(&range(), &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items, vec![anonymous, second, first]);
+    let settled = store.get_key(&key.id).await.unwrap().unwrap();
+    assert_eq!(settled.spend, NanoUsd(3_300));
 }
 
 on_both_backends!(
     buckets_and_groups,
     tenant_filters,
     spend_log_lists_newest_first_in_pages,
-    spend_rows_round_trip_every_field
+    spend_rows_round_trip_every_field,
+    calls_sharing_a_client_request_id_are_both_logged
 );
