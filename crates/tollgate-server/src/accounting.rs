@@ -40,6 +40,7 @@ pub const CLIENT_CLOSED: u16 = 499;
 #[derive(Debug)]
 pub struct CallRecord {
     request_id: String,
+    client_request_id: Option<String>,
     started: Instant,
     created_at: Timestamp,
     org_id: Option<String>,
@@ -64,10 +65,12 @@ pub struct CallRecord {
 }
 
 impl CallRecord {
-    pub fn new(request_id: &str, principal: &Principal) -> Self {
+    /// A call with Tollgate's (unique) request id and the caller's own id, if it sent one.
+    pub fn new(request_id: &str, client_request_id: Option<&str>, principal: &Principal) -> Self {
         let key = principal.key();
         CallRecord {
             request_id: request_id.to_string(),
+            client_request_id: client_request_id.map(str::to_string),
             started: Instant::now(),
             created_at: Timestamp::now(),
             org_id: key.and_then(|k| k.org_id.clone()),
@@ -123,7 +126,7 @@ impl CallRecord {
         };
         SpendRecord {
             request_id: self.request_id,
-            client_request_id: None,
+            client_request_id: self.client_request_id,
             created_at: self.created_at,
             org_id: self.org_id,
             team_id: self.team_id,

@@ -3,19 +3,53 @@
 use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderName, HeaderValue, StatusCode, header};
 use tollgate_types::{Cost, Dialect, GatewayError};
 
 use crate::dialect;
 
-/// Content type, request id, provider, deployment, cost, cost source, attempts, and a spare
+/// Content type, request id, client request id, provider, deployment, cost, cost source,
+/// attempts, and a spare
 /// (streams add cache-control and x-accel-buffering).
-const HEADERS_PER_ANSWER: usize = 8;
+const HEADERS_PER_ANSWER: usize = 9;
+
+// Header names built once: inserting by `&'static str` parses and validates the name again on
+// every answer (it showed in the load profile, six times per call with rate limits).
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const X_CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-client-request-id");
+const X_TOLLGATE_PROVIDER: HeaderName = HeaderName::from_static("x-tollgate-provider");
+const X_TOLLGATE_DEPLOYMENT: HeaderName = HeaderName::from_static("x-tollgate-deployment");
+const X_TOLLGATE_COST_USD: HeaderName = HeaderName::from_static("x-tollgate-cost-usd");
+const X_TOLLGATE_COST_SOURCE: HeaderName = HeaderName::from_static("x-tollgate-cost-source");
+const X_TOLLGATE_ATTEMPTS: HeaderName = HeaderName::from_static("x-tollgate-attempts");
+const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
+const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+
+/// The name of a rate-limit header from `tollgate-limits`, without parsing it again when it is
+/// one of the usual ones.
+fn rate_limit_header_name(name: &'static str) -> HeaderName {
+    const KNOWN: [HeaderName; 8] = [
+        HeaderName::from_static("x-ratelimit-limit-requests"),
+        HeaderName::from_static("x-ratelimit-remaining-requests"),
+        HeaderName::from_static("x-ratelimit-reset-requests"),
+        HeaderName::from_static("x-ratelimit-limit-tokens"),
+        HeaderName::from_static("x-ratelimit-remaining-tokens"),
+        HeaderName::from_static("x-ratelimit-reset-tokens"),
+        HeaderName::from_static("retry-after"),
+        HeaderName::from_static("retry-after-ms"),
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| known.as_str() == name)
+        .unwrap_or_else(|| HeaderName::from_static(name))
+}
 
 /// Headers Tollgate adds to every answer it can.
 #[derive(Debug, Default, Clone)]
 pub struct GatewayHeaders {
     pub request_id: String,
+    /// The caller's own id, echoed back (see `request_id`).
+    pub client_request_id: Option<String>,
     pub provider: Option<String>,
     pub deployment: Option<String>,
     pub cost: Option<Cost>,
@@ -32,6 +66,16 @@ impl GatewayHeaders {
         }
     }
 
+    /// The headers of a gateway call: Tollgate's own unique id, and the caller's beside it.
+    pub fn for_call(headers: &http::HeaderMap) -> Self {
+        let ids = crate::request_id::call_ids(headers);
+        GatewayHeaders {
+            request_id: ids.request_id,
+            client_request_id: ids.client_request_id,
+            ..GatewayHeaders::default()
+        }
+    }
+
     /// An empty header map with room for every header of the answer: growing one insert at a
     /// time reallocates it several times per answer, which showed as the allocator's slow path
     /// under load (worst with the six `x-ratelimit-*` headers).
@@ -41,27 +85,30 @@ impl GatewayHeaders {
 
     fn apply(&self, response: &mut Response) {
         let headers = response.headers_mut();
-        let mut set = |name: &'static str, value: &str| {
+        let mut set = |name: HeaderName, value: &str| {
             if let Ok(value) = HeaderValue::from_str(value) {
                 headers.insert(name, value);
             }
         };
-        set("x-request-id", &self.request_id);
+        set(X_REQUEST_ID, &self.request_id);
+        if let Some(client_request_id) = &self.client_request_id {
+            set(X_CLIENT_REQUEST_ID, client_request_id);
+        }
         if let Some(provider) = &self.provider {
-            set("x-tollgate-provider", provider);
+            set(X_TOLLGATE_PROVIDER, provider);
         }
         if let Some(deployment) = &self.deployment {
-            set("x-tollgate-deployment", deployment);
+            set(X_TOLLGATE_DEPLOYMENT, deployment);
         }
         if let Some(cost) = &self.cost {
-            set("x-tollgate-cost-usd", &cost.usd.to_string());
-            set("x-tollgate-cost-source", cost.source.as_str());
+            set(X_TOLLGATE_COST_USD, &cost.usd.to_string());
+            set(X_TOLLGATE_COST_SOURCE, cost.source.as_str());
         }
         if let Some(attempts) = self.attempts {
-            set("x-tollgate-attempts", &attempts.to_string());
+            set(X_TOLLGATE_ATTEMPTS, &attempts.to_string());
         }
         for (name, value) in &self.rate_limits {
-            set(name, value);
+            set(rate_limit_header_name(name), value);
         }
     }
 }
@@ -92,7 +139,7 @@ pub fn error(dialect: Dialect, error: &GatewayError, headers: &GatewayHeaders) -
     if dialect == Dialect::Anthropic
         && let Ok(value) = HeaderValue::from_str(&headers.request_id)
     {
-        response.headers_mut().insert("request-id", value);
+        response.headers_mut().insert(REQUEST_ID, value);
     }
     response
 }
@@ -108,7 +155,7 @@ pub fn event_stream(body: Body, headers: &GatewayHeaders) -> Response {
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     // Tells nginx-style proxies in front of Tollgate not to buffer the stream.
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    h.insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
     headers.apply(&mut response);
     response
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use budget_harness::{Budgeted, PER_TOKEN, chat, start, total_cost, usd};
+use bytes::Bytes;
 use futures_util::StreamExt;
 use serde_json::json;
 use tollgate_server::limits::LimitSettings;
@@ -568,4 +569,71 @@ async fn the_alert_threshold_posts_the_webhook_once_per_window() {
     }
     gateway.settled().await;
     assert_eq!(received.lock().unwrap().len(), 2);
+}
+
+/// Callers that send the same `x-request-id` on every call (a constant in a client's config, a
+/// retry that reuses it) still get one reservation and one spend row per call: the id keying
+/// both is Tollgate's own. Before, concurrent calls sharing an id shared one reservation (so
+/// all but one went uncharged against the budget) and the spend log kept one row of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_sharing_a_caller_request_id_are_each_reserved_and_logged() {
+    let gateway = Arc::new(start(LimitSettings::default()).await);
+    let (_, secret) = gateway
+        .key(keyed("same-id", budget("0.50", BudgetPeriod::None)))
+        .await;
+    let body = Bytes::from(serde_json::to_vec(&chat("metered", 10, false)).unwrap());
+    let authorization = format!("Bearer {secret}");
+    let replies: Vec<(u16, Option<String>, Option<String>)> = futures_util::stream::iter(0..200)
+        .map(|_| {
+            let (gateway, body, authorization) =
+                (gateway.clone(), body.clone(), authorization.clone());
+            async move {
+                let reply = gateway
+                    .send(
+                        "POST",
+                        "/v1/chat/completions",
+                        &[
+                            ("authorization", &authorization),
+                            ("x-request-id", "client-constant"),
+                        ],
+                        body,
+                    )
+                    .await;
+                let header = |name| reply.header(name).map(str::to_string);
+                (
+                    reply.status,
+                    header("x-request-id"),
+                    header("x-client-request-id"),
+                )
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    // $0.01 a call reserved and charged: exactly 50 fit in $0.50.
+    assert_eq!(replies.iter().filter(|r| r.0 == 200).count(), 50);
+    let ids: std::collections::HashSet<_> = replies.iter().map(|r| r.1.clone().unwrap()).collect();
+    assert_eq!(
+        ids.len(),
+        200,
+        "every call answers with its own x-request-id"
+    );
+    assert!(ids.iter().all(|id| id != "client-constant"));
+    assert!(
+        replies
+            .iter()
+            .all(|r| r.2.as_deref() == Some("client-constant")),
+        "the caller's id is echoed in x-client-request-id"
+    );
+
+    let rows = gateway.spend_rows(200).await;
+    assert_eq!(rows.len(), 200, "one spend row per call");
+    assert_eq!(total_cost(&rows), usd("0.50"));
+    assert!(
+        rows.iter()
+            .all(|row| row.client_request_id.as_deref() == Some("client-constant"))
+    );
+    let row_ids: std::collections::HashSet<_> = rows.iter().map(|row| &row.request_id).collect();
+    assert_eq!(row_ids.len(), 200);
+    assert_refusals_cost_nothing(&rows);
 }

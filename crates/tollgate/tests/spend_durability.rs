@@ -256,10 +256,7 @@ models:
         }
     }
     assert_eq!(rows.len(), TOTAL, "exactly one row per request");
-    let hung_up_rows: Vec<_> = rows
-        .iter()
-        .filter(|r| r.request_id.starts_with("hangup-"))
-        .collect();
+    let hung_up_rows: Vec<_> = rows.iter().filter(|r| hung_up_call(r)).collect();
     assert_eq!(hung_up_rows.len(), hung_up.load(Ordering::Relaxed));
     // A caller who hangs up mid-stream is logged 499; one whose (fast) stream had already been
     // sent in full before it left is logged as served.
@@ -285,7 +282,7 @@ models:
     // What callers who stayed were told equals what the log recorded for them, exactly.
     let recorded: i64 = rows
         .iter()
-        .filter(|r| !r.request_id.starts_with("hangup-"))
+        .filter(|r| !hung_up_call(r))
         .filter_map(|r| r.cost)
         .map(|c| c.0)
         .sum();
@@ -295,4 +292,12 @@ models:
         "every model here is priced"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A row of a call whose caller hung up: sent with an `x-request-id` of `hangup-N`, which the
+/// row keeps as its `client_request_id` (its own `request_id` is Tollgate's).
+fn hung_up_call(row: &tollgate_store::SpendRecord) -> bool {
+    row.client_request_id
+        .as_deref()
+        .is_some_and(|id| id.starts_with("hangup-"))
 }

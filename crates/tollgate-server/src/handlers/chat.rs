@@ -15,7 +15,6 @@ use crate::accounting::{self, CallRecord};
 use crate::auth::Principal;
 use crate::guardrails::{self, GuardrailSet};
 use crate::limits::{self, Admission, CallContext, CallSize};
-use crate::request_id::request_id;
 use crate::respond::{self, GatewayHeaders};
 use crate::state::AppState;
 use crate::streaming::{self, StreamAccount};
@@ -30,7 +29,7 @@ pub async fn anthropic(State(state): State<AppState>, headers: HeaderMap, body: 
 }
 
 async fn chat(state: AppState, dialect: Dialect, headers: HeaderMap, body: Body) -> Response {
-    let mut gateway_headers = GatewayHeaders::new(request_id(&headers));
+    let mut gateway_headers = GatewayHeaders::for_call(&headers);
     // Filled once the caller is known; a streamed answer takes it along to settle at its end.
     let mut record: Option<CallRecord> = None;
     let result = serve(
@@ -68,7 +67,11 @@ async fn serve(
 ) -> Result<Response, GatewayError> {
     let body = body::read_limited(body, state.limits().max_body_bytes).await?;
     let principal = state.auth().authenticate(headers).await?;
-    let call = record.insert(CallRecord::new(&gateway_headers.request_id, &principal));
+    let call = record.insert(CallRecord::new(
+        &gateway_headers.request_id,
+        gateway_headers.client_request_id.as_deref(),
+        &principal,
+    ));
     let mut request = dialect::parse_chat_request(dialect, &body)?;
     call.requested_model = request.model.clone();
     call.end_user = request.user.clone();

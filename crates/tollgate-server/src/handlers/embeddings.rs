@@ -10,12 +10,11 @@ use crate::accounting::{self, CallRecord};
 use crate::dialect::openai;
 use crate::handlers::chat::{admit, authorize_model, end_user};
 use crate::limits::CallSize;
-use crate::request_id::request_id;
 use crate::respond::{self, GatewayHeaders};
 use crate::state::AppState;
 
 pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let mut gateway_headers = GatewayHeaders::new(request_id(&headers));
+    let mut gateway_headers = GatewayHeaders::for_call(&headers);
     let mut record = None;
     let response = match serve(&state, &headers, body, &mut gateway_headers, &mut record).await {
         Ok(response) => response,
@@ -41,7 +40,11 @@ async fn serve(
 ) -> Result<Response, GatewayError> {
     let body = crate::body::read_limited(body, state.limits().max_body_bytes).await?;
     let principal = state.auth().authenticate(headers).await?;
-    let call = record.insert(CallRecord::new(&gateway_headers.request_id, &principal));
+    let call = record.insert(CallRecord::new(
+        &gateway_headers.request_id,
+        gateway_headers.client_request_id.as_deref(),
+        &principal,
+    ));
     let request = openai::parse_embedding_request(&body)?;
     call.requested_model = request.model.clone();
     call.end_user = end_user(state, headers, request.user.as_deref());

@@ -9,7 +9,6 @@ use axum::response::Response;
 use http::HeaderMap;
 use tollgate_types::{Dialect, ErrorKind, ErrorSource, GatewayError};
 
-use crate::request_id::request_id;
 use crate::respond::{self, GatewayHeaders};
 
 /// Unknown paths: a 404 in OpenAI's error shape (the dialect most clients speak).
@@ -20,9 +19,5 @@ pub async fn not_found(headers: HeaderMap, uri: http::Uri) -> Response {
         format!("Unknown route `{}`.", uri.path()),
     )
     .with_code("unknown_route");
-    respond::error(
-        Dialect::OpenAi,
-        &error,
-        &GatewayHeaders::new(request_id(&headers)),
-    )
+    respond::error(Dialect::OpenAi, &error, &GatewayHeaders::for_call(&headers))
 }

@@ -7,7 +7,6 @@ use http::{HeaderMap, StatusCode};
 use serde::Serialize;
 use tollgate_types::{Dialect, GatewayError};
 
-use crate::request_id::request_id;
 use crate::respond::{self, GatewayHeaders};
 use crate::state::AppState;
 
@@ -35,7 +34,7 @@ fn model_object(id: &str) -> ModelObject<'_> {
 }
 
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let gateway_headers = GatewayHeaders::new(request_id(&headers));
+    let gateway_headers = GatewayHeaders::for_call(&headers);
     let principal = match state.auth().authenticate(&headers).await {
         Ok(principal) => principal,
         Err(error) => return respond::error(Dialect::OpenAi, &error, &gateway_headers),
@@ -58,7 +57,7 @@ pub async fn get_one(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let gateway_headers = GatewayHeaders::new(request_id(&headers));
+    let gateway_headers = GatewayHeaders::for_call(&headers);
     let principal = match state.auth().authenticate(&headers).await {
         Ok(principal) => principal,
         Err(error) => return respond::error(Dialect::OpenAi, &error, &gateway_headers),
