@@ -33,11 +33,12 @@ pub use worst_case::{CallSize, candidate_prices, worst_case};
 use crate::auth::Principal;
 
 /// How long a settled or released reservation is remembered (so a repeated settle answers
-/// "already settled"). Reservation ids are request ids, settled once by the call that made them
-/// (a drop racing an explicit settle is a matter of milliseconds), so seconds are plenty; at
-/// thousands of calls a second, minutes of closed reservations cost real memory and allocator
-/// time on the hot path.
-const CLOSED_RESERVATION_RETENTION: Duration = Duration::from_secs(2);
+/// "already settled"). Reservation ids are request ids, settled once by the call that made them;
+/// the only repeat is a guard's drop racing its own explicit settle, which in-process is a matter
+/// of microseconds. Every closed reservation is kept this long, so at 20k budgeted calls a
+/// second 2 s held 40k entries and ~13 MiB more resident memory (peak 52 MiB under the budget
+/// load, 39 MiB at 250 ms) for no behaviour anyone could observe.
+const CLOSED_RESERVATION_RETENTION: Duration = Duration::from_millis(250);
 
 /// Rate-limit headers to add to the answer (`x-ratelimit-*`, `retry-after`).
 pub type LimitHeaders = Vec<(&'static str, String)>;
