@@ -14,7 +14,7 @@ use crate::dialect;
 const HEADERS_PER_ANSWER: usize = 9;
 
 // Header names built once: inserting by `&'static str` parses and validates the name again on
-// every answer (it showed in the load profile, six times per call with rate limits).
+// every answer (it showed in the load profile).
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const X_CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-client-request-id");
 const X_TOLLGATE_PROVIDER: HeaderName = HeaderName::from_static("x-tollgate-provider");
@@ -24,25 +24,6 @@ const X_TOLLGATE_COST_SOURCE: HeaderName = HeaderName::from_static("x-tollgate-c
 const X_TOLLGATE_ATTEMPTS: HeaderName = HeaderName::from_static("x-tollgate-attempts");
 const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
 const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
-
-/// The name of a rate-limit header from `tollgate-limits`, without parsing it again when it is
-/// one of the usual ones.
-fn rate_limit_header_name(name: &'static str) -> HeaderName {
-    const KNOWN: [HeaderName; 8] = [
-        HeaderName::from_static("x-ratelimit-limit-requests"),
-        HeaderName::from_static("x-ratelimit-remaining-requests"),
-        HeaderName::from_static("x-ratelimit-reset-requests"),
-        HeaderName::from_static("x-ratelimit-limit-tokens"),
-        HeaderName::from_static("x-ratelimit-remaining-tokens"),
-        HeaderName::from_static("x-ratelimit-reset-tokens"),
-        HeaderName::from_static("retry-after"),
-        HeaderName::from_static("retry-after-ms"),
-    ];
-    KNOWN
-        .into_iter()
-        .find(|known| known.as_str() == name)
-        .unwrap_or_else(|| HeaderName::from_static(name))
-}
 
 /// Headers Tollgate adds to every answer it can.
 #[derive(Debug, Default, Clone)]
@@ -108,7 +89,7 @@ impl GatewayHeaders {
             set(X_TOLLGATE_ATTEMPTS, &attempts.to_string());
         }
         for (name, value) in &self.rate_limits {
-            set(rate_limit_header_name(name), value);
+            set(HeaderName::from_static(name), value);
         }
     }
 }
