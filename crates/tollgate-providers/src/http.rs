@@ -1,5 +1,6 @@
 //! The pooled upstream HTTP client shared by every adapter, with the time limits of one attempt.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -10,6 +11,7 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use thread_local::ThreadLocal;
 use tokio::time::Instant;
 use tollgate_sse::{SseDecoder, SseEvent};
 use tollgate_types::{ErrorKind, GatewayError};
@@ -19,10 +21,19 @@ type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 /// Largest non-streamed upstream body Tollgate will read (a guard against a broken upstream).
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
-/// Keep-alive connections to upstreams, reused across requests. Cloning shares the pool.
+/// Keep-alive connections to upstreams, reused across requests. Cloning shares the pools.
+///
+/// One pool per thread: a pooled connection is driven by the runtime of the thread that opened
+/// it, so a request served on one thread (`tollgate serve` runs a current-thread runtime per
+/// core) that borrowed another thread's connection would wait on that thread for every read.
 #[derive(Clone)]
 pub struct UpstreamClient {
-    inner: Client<Connector, Full<Bytes>>,
+    pools: Arc<ThreadPools>,
+}
+
+struct ThreadPools {
+    connector: Connector,
+    per_thread: ThreadLocal<Client<Connector, Full<Bytes>>>,
 }
 
 impl std::fmt::Debug for UpstreamClient {
@@ -37,16 +48,27 @@ impl UpstreamClient {
         http.set_connect_timeout(Some(connect_timeout));
         http.set_nodelay(true);
         http.enforce_http(false);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_webpki_roots()
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let inner = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(256)
-            .build(https);
-        UpstreamClient { inner }
+        UpstreamClient {
+            pools: Arc::new(ThreadPools {
+                connector,
+                per_thread: ThreadLocal::new(),
+            }),
+        }
+    }
+
+    /// This thread's pool (the TLS setup is shared: the connector clones an `Arc`).
+    fn pool(&self) -> &Client<Connector, Full<Bytes>> {
+        self.pools.per_thread.get_or(|| {
+            Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(90))
+                .pool_max_idle_per_host(256)
+                .build(self.pools.connector.clone())
+        })
     }
 
     /// Sends a request and waits for the response headers, at most `first_byte_timeout`.
@@ -55,7 +77,7 @@ impl UpstreamClient {
         request: Request<Full<Bytes>>,
         first_byte_timeout: Duration,
     ) -> Result<Response<Incoming>, GatewayError> {
-        match tokio::time::timeout(first_byte_timeout, self.inner.request(request)).await {
+        match tokio::time::timeout(first_byte_timeout, self.pool().request(request)).await {
             Err(_) => Err(GatewayError::upstream(
                 ErrorKind::UpstreamTimeout,
                 "The upstream did not answer within the first-byte timeout.",

@@ -7,6 +7,7 @@ mod limit_settings;
 mod logging;
 mod master_key;
 mod serve;
+mod serving;
 mod wiring;
 
 use std::process::ExitCode;
@@ -21,7 +22,9 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // The main runtime runs the command; under `serve` that is the background work (spend-log
+    // writer, reaper, signals) while requests are served on threads of their own (serving.rs).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

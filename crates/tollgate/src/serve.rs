@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tollgate_config::Config;
 use tollgate_limits::{Clock, RedisConnection, RedisCounters, RedisRateLimiter, SystemClock};
 use tollgate_server::limits::Limiter;
 use tollgate_server::{AppState, Auth, ServerLimits, build_app};
 use tollgate_store::{SpendWriter, SpendWriterConfig};
 
+use crate::serving::{self, ServingThreads, Stopped};
 use crate::{master_key, wiring};
 
 /// How often expired reservations are freed and idle counters forgotten.
@@ -68,35 +70,36 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
     let listener = TcpListener::bind(&address)
         .await
         .map_err(|error| format!("could not listen on {address}: {error}"))?;
-    let local = listener
-        .local_addr()
-        .map_err(|error| format!("could not read the listening address: {error}"))?;
+    // On SIGTERM/SIGINT: stop accepting, let in-flight requests and streams finish, but no
+    // longer than the grace period; then flush the spend log.
+    let stop = CancellationToken::new();
+    let threads = serving::thread_count();
+    let mut serving = ServingThreads::start(
+        listener,
+        threads,
+        app,
+        stop.clone(),
+        config.server.shutdown_grace,
+    )
+    .await?;
+    let local = serving.local_addr();
     announce(&format!("tollgate listening on http://{local}"));
     tracing::info!(
         address = %local,
         storage = %config.storage.url,
         providers = config.providers.len(),
         models = config.models.len(),
+        threads,
         "tollgate started"
     );
 
-    // On SIGTERM/SIGINT: stop accepting, let in-flight requests and streams finish, but no
-    // longer than the grace period; then flush the spend log.
-    let stopping = Arc::new(tokio::sync::Notify::new());
-    let signalled = stopping.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        signalled.notify_one();
-    });
-    let grace = config.server.shutdown_grace;
-    tokio::select! {
-        result = server => result.map_err(|error| format!("server error: {error}"))?,
-        () = async {
-            stopping.notified().await;
-            tokio::time::sleep(grace).await;
-        } => {
-            tracing::warn!(grace_ms = grace.as_millis() as u64, "shutdown grace period over; closing what is still open");
-        }
+    shutdown_signal().await;
+    stop.cancel();
+    if serving.stopped().await == Stopped::GraceOver {
+        tracing::warn!(
+            grace_ms = config.server.shutdown_grace.as_millis() as u64,
+            "shutdown grace period over; closing what is still open"
+        );
     }
     // Settlements of streams that just ended run on the limiter's tracker: let them land.
     limiter.tracker().close();
@@ -124,6 +127,7 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
         }
     }
     store.close().await;
+    serving.release();
     Ok(())
 }
 
