@@ -7,7 +7,6 @@ mod limit_settings;
 mod logging;
 mod master_key;
 mod serve;
-mod serving;
 mod wiring;
 
 use std::process::ExitCode;
@@ -23,7 +22,8 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     // The main runtime runs the command; under `serve` that is the background work (spend-log
-    // writer, reaper, signals) while requests are served on threads of their own (serving.rs).
+    // writer, reaper, signals) while requests are served on threads of their own
+    // (tollgate-serving).
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -10,9 +10,9 @@ use tollgate_config::Config;
 use tollgate_limits::{Clock, RedisConnection, RedisCounters, RedisRateLimiter, SystemClock};
 use tollgate_server::limits::Limiter;
 use tollgate_server::{AppState, Auth, ServerLimits, build_app};
+use tollgate_serving::{ServingThreads, Stopped};
 use tollgate_store::{SpendWriter, SpendWriterConfig};
 
-use crate::serving::{self, ServingThreads, Stopped};
 use crate::{master_key, wiring};
 
 /// How often expired reservations are freed and idle counters forgotten.
@@ -73,7 +73,7 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
     // On SIGTERM/SIGINT: stop accepting, let in-flight requests and streams finish, but no
     // longer than the grace period; then flush the spend log.
     let stop = CancellationToken::new();
-    let threads = serving::thread_count();
+    let threads = tollgate_serving::thread_count();
     let mut serving = ServingThreads::start(
         listener,
         threads,
