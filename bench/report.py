@@ -262,8 +262,9 @@ def main():
     w(f"| Tollgate peak RSS (VmHWM) | {fmt(hwm_mib, 1)} MiB | < {GOAL_RSS_MIB:.0f} MiB | {verdict(goals['tollgate_peak_rss_mib']['met'])} |")
     w("")
     if pt_nginx is not None:
-        w(f"The pass-through (`tollgate-passthrough`: a multi-thread tokio runtime, hyper's server and "
-          f"hyper-util's pooled client, jemalloc, forwarding without doing anything) is the floor of any "
+        w(f"The pass-through (`tollgate-passthrough`: Tollgate's serving model, one current-thread tokio "
+          f"runtime per core fed by one acceptor, axum on hyper's server, hyper-util's pooled client with a "
+          f"pool per thread, jemalloc, forwarding without doing anything) is the floor of any "
           f"gateway on tokio+hyper: Tollgate does the same forwarding plus its own work, so it can approach it, "
           f"not beat it (beyond noise). If it is itself below "
           f"{GOAL_RPS_VS_NGINX} of nginx, the Tollgate / nginx target cannot be met by this stack; "
