@@ -4,8 +4,8 @@
 //!
 //! 1. **Rate limits** (step 5): [`RateLimiter::acquire`] takes one request and the call's
 //!    worst-case tokens from every requests/min and tokens/min limit of the key and team, all or
-//!    none; [`ParallelLimiter::try_acquire`] takes an in-flight slot whose permit frees itself
-//!    when dropped. Deployment limits are checked the same way when the router picks one.
+//!    none; [`ParallelLimiter::acquire`] takes an in-flight slot on the key and team whose permit
+//!    frees itself when dropped. Deployment limits are checked the same way when the router picks one.
 //! 2. **Reserve** (step 6): [`Counters::reserve`] holds the call's worst-case cost against every
 //!    budget in the chain and the credit balance, all or none, under a lease; a
 //!    [`ReservationGuard`] makes sure the hold is settled or released however the call ends.
@@ -21,8 +21,8 @@
 //! methods are each one atomic operation that maps onto one Redis Lua script. The in-process
 //! backends are [`InProcessCounters`] and [`InProcessRateLimiter`] (one instance); the Redis
 //! backends, [`RedisCounters`] and [`RedisRateLimiter`], count for every instance sharing one
-//! Redis. Parallel limits ([`ParallelLimiter`]) stay in each process: an in-flight slot is
-//! held by a connection that lives in one process anyway.
+//! Redis. Parallel slots sit behind [`ParallelSlots`] the same way: [`InProcessSlots`], or
+//! [`RedisParallelSlots`] with leased slots shared by every instance.
 
 mod budget;
 mod clock;
@@ -41,7 +41,9 @@ mod scope;
 /// caller controls (end-user ids) cannot be chosen to collide.
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
-pub use crate::redis::{DEFAULT_REDIS_PREFIX, RedisConnection, RedisCounters, RedisRateLimiter};
+pub use crate::redis::{
+    DEFAULT_REDIS_PREFIX, RedisConnection, RedisCounters, RedisParallelSlots, RedisRateLimiter,
+};
 pub use budget::{BudgetAlert, BudgetMode, BudgetSpec, Refusal, RefusalCode};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use counters::{
@@ -51,7 +53,10 @@ pub use counters::{
 pub use credits::{CreditTotals, FeeSchedule, LedgerEntry, LedgerKind, Purchase, balance};
 pub use guard::ReservationGuard;
 pub use in_process::{DEFAULT_RETENTION, InProcessCounters};
-pub use parallel::{ParallelLimit, ParallelLimiter, ParallelPermit, ParallelRefused};
+pub use parallel::{
+    InProcessSlots, ParallelError, ParallelLimit, ParallelLimiter, ParallelPermit, ParallelRefused,
+    ParallelSlots, SlotRenewal,
+};
 pub use period::{Period, UtcOffset};
 pub use rate::{
     InProcessRateLimiter, Quota, RateCheck, RateError, RateGrant, RateKind, RateLimited,

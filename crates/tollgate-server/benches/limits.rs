@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rust_decimal::Decimal;
-use tollgate_limits::{InProcessCounters, InProcessRateLimiter, SystemClock};
+use tollgate_limits::{InProcessCounters, InProcessRateLimiter, InProcessSlots, SystemClock};
 use tollgate_pricing::ModelPrice;
 use tollgate_server::Principal;
 use tollgate_server::limits::{CallContext, CallSize, LimitSettings, Limiter};
@@ -56,6 +56,7 @@ fn limits_step(c: &mut Criterion) {
             Duration::from_secs(1),
         )),
         Arc::new(InProcessRateLimiter::new(clock.clone())),
+        Arc::new(InProcessSlots::new()),
         clock,
     );
     let price = Arc::new(ModelPrice {

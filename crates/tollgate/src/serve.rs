@@ -7,7 +7,9 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tollgate_config::Config;
-use tollgate_limits::{Clock, RedisConnection, RedisCounters, RedisRateLimiter, SystemClock};
+use tollgate_limits::{
+    Clock, RedisConnection, RedisCounters, RedisParallelSlots, RedisRateLimiter, SystemClock,
+};
 use tollgate_server::limits::Limiter;
 use tollgate_server::{AppState, Auth, ServerLimits, build_app};
 use tollgate_serving::{ServingThreads, Stopped};
@@ -131,10 +133,9 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
     Ok(())
 }
 
-/// Budgets and rate limits count in Redis when the config has `redis:` (scale-out: every
-/// instance sharing the server and prefix counts together, atomically), else in this process.
-/// Parallel limits stay in each process either way: an in-flight slot belongs to a connection
-/// that lives in one instance, so a key's `max_parallel` applies per instance.
+/// Budgets, rate limits and parallel slots count in Redis when the config has `redis:`
+/// (scale-out: every instance sharing the server and prefix counts together, atomically), else
+/// in this process.
 async fn build_limiter(
     config: &Config,
     store: &tollgate_store::DynStore,
@@ -148,13 +149,15 @@ async fn build_limiter(
         .map_err(|error| format!("could not connect to Redis at {}: {error}", redis.url))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let counters = RedisCounters::new(connection.clone(), clock.clone(), redis.prefix.clone());
-    let rates = RedisRateLimiter::new(connection, clock.clone(), redis.prefix.clone());
-    tracing::info!(prefix = %redis.prefix, "budgets and rate limits count in Redis");
+    let rates = RedisRateLimiter::new(connection.clone(), clock.clone(), redis.prefix.clone());
+    let slots = RedisParallelSlots::new(connection, clock.clone(), redis.prefix.clone());
+    tracing::info!(prefix = %redis.prefix, "budgets, rate limits and parallel slots count in Redis");
     Ok(Limiter::with_backends(
         settings,
         Some(store.clone()),
         Arc::new(counters),
         Arc::new(rates),
+        Arc::new(slots),
         clock,
     ))
 }

@@ -186,8 +186,10 @@ redis: {{url: "{redis}", prefix: "{prefix}"}}
 budgets: {{mode: hard}}
 providers:
   demo: {{kind: mock, mock: {{latency_ms: 20, output_tokens: 100}}}}
+  slow: {{kind: mock, mock: {{latency_ms: 1500}}}}
 models:
   - {{name: tenth, deployments: [{{provider: demo, model: mock, price: {{input_per_mtok: 0, output_per_mtok: 1000}}}}]}}
+  - {{name: slow, deployments: [{{provider: slow, model: mock, price: {{input_per_mtok: 0, output_per_mtok: 0}}}}]}}
 "#,
         redis = redis_url(),
     );
@@ -293,6 +295,55 @@ models:
             Some(NanoUsd(BUDGET)),
             "{explained}"
         );
+    }
+
+    // A key's max_parallel counts the calls in flight on both instances: six slow calls at
+    // once, three on each, against a limit of two serve exactly two (per-instance slots would
+    // serve four), and every slot is free again once they end.
+    let (status, created) = call(
+        &client,
+        "POST",
+        format!("http://{}/admin/v1/keys", a.address),
+        MASTER,
+        Some(json!({"name": "two-at-a-time", "max_parallel": 2})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let narrow_key = created["key"].as_str().unwrap().to_string();
+    let narrow_id = created["id"].as_str().unwrap().to_string();
+    let slow_calls: Vec<(u16, Value)> = futures_util::future::join_all((0..6).map(|i| {
+        call(
+            &client,
+            "POST",
+            format!("http://{}/v1/chat/completions", addresses[i % 2]),
+            &narrow_key,
+            Some(json!({"model": "slow", "messages": [{"role": "user", "content": "slow"}]})),
+        )
+    }))
+    .await;
+    let statuses: Vec<u16> = slow_calls.iter().map(|(status, _)| *status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        2,
+        "{slow_calls:?}"
+    );
+    for (status, body) in &slow_calls {
+        if *status == 429 {
+            assert_eq!(body["error"]["code"], "rate_limit_exceeded", "{body}");
+        }
+    }
+    for address in &addresses {
+        let explained = call(
+            &client,
+            "GET",
+            format!("http://{address}/admin/v1/budgets/explain?key_id={narrow_id}"),
+            MASTER,
+            None,
+        )
+        .await
+        .1;
+        assert_eq!(explained["parallel"][0]["in_flight"], 0, "{explained}");
+        assert_eq!(explained["parallel"][0]["max_parallel"], 2, "{explained}");
     }
 
     // A revocation on one instance reaches the other through Redis pub/sub: B has the key

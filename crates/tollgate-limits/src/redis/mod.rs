@@ -24,6 +24,7 @@
 //! | `scopes` | every budget state's scope (set), for the reaper |
 //! | `q:{kind}:{scope}` | a rate limit's GCRA state (hash) |
 //! | `qfull` | rate-limit buckets by when they are full again (sorted set), for the reaper |
+//! | `p:{scope}` | a scope's parallel slots: holders by lease expiry (sorted set; expires with its last lease) |
 //!
 //! The scripts reach keys they learn as they run (a reservation's budgets), so they need a
 //! standalone Redis (or Sentinel / a managed primary); on Redis Cluster, put every key in one
@@ -31,6 +32,7 @@
 
 mod codec;
 mod counters;
+mod parallel;
 mod rate;
 
 use std::time::Duration;
@@ -40,6 +42,7 @@ use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use crate::counters::CounterError;
 
 pub use counters::RedisCounters;
+pub use parallel::RedisParallelSlots;
 pub use rate::RedisRateLimiter;
 
 /// The key prefix when none is configured.

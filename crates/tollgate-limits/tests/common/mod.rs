@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use tokio::sync::Barrier;
 use tollgate_limits::{
-    BudgetSpec, Counters, InProcessCounters, InProcessRateLimiter, ManualClock, RateLimiter,
-    RedisConnection, RedisCounters, RedisRateLimiter, Refusal, ReserveError, ReserveRequest,
-    SettleOutcome,
+    BudgetSpec, Counters, InProcessCounters, InProcessRateLimiter, InProcessSlots, ManualClock,
+    ParallelLimiter, RateLimiter, RedisConnection, RedisCounters, RedisParallelSlots,
+    RedisRateLimiter, Refusal, ReserveError, ReserveRequest, SettleOutcome,
 };
 use tollgate_types::NanoUsd;
 
@@ -118,6 +118,34 @@ impl Backend {
                 self.fresh_prefix(),
             )),
         }
+    }
+
+    /// A new parallel limiter, sharing nothing with earlier ones.
+    pub fn parallel(&self, clock: &Arc<ManualClock>) -> ParallelLimiter {
+        let prefix = self.fresh_prefix();
+        self.parallel_at(clock, &prefix)
+    }
+
+    /// A parallel limiter on `prefix`: two of them with one prefix are two instances sharing
+    /// their slots (in-process, each has its own).
+    pub fn parallel_at(&self, clock: &Arc<ManualClock>, prefix: &str) -> ParallelLimiter {
+        let background = tokio_util::task::TaskTracker::new();
+        match &self.redis {
+            None => ParallelLimiter::new(Arc::new(InProcessSlots::new()), background),
+            Some(connection) => ParallelLimiter::new(
+                Arc::new(RedisParallelSlots::new(
+                    connection.clone(),
+                    clock.clone(),
+                    prefix,
+                )),
+                background,
+            ),
+        }
+    }
+
+    /// A prefix of this test's own, for [`Backend::parallel_at`].
+    pub fn new_prefix(&self) -> String {
+        self.fresh_prefix()
     }
 
     /// Delete every key this test made.

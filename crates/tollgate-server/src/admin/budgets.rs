@@ -107,19 +107,31 @@ pub async fn explain(
         .filter(|budget| budget.exhausted)
         .map(|budget| format!("{} {}", budget.scope, budget.scope_id))
         .collect();
-    let parallel = [
+    let mut parallel = Vec::new();
+    let scopes = [
         (Some(Scope::Key(key.id.clone())), key.max_parallel),
         (key.team_id.clone().map(Scope::Team), None),
-    ]
-    .into_iter()
-    .filter_map(|(scope, max)| Some((scope?, max?)))
-    .map(|(scope, max)| ParallelState {
-        scope: scope.kind().to_string(),
-        scope_id: scope.id().to_string(),
-        max_parallel: max,
-        in_flight: state.limiter().parallel().in_flight(&scope),
-    })
-    .collect();
+    ];
+    for (scope, max) in scopes {
+        let (Some(scope), Some(max)) = (scope, max) else {
+            continue;
+        };
+        let in_flight = state
+            .limiter()
+            .parallel()
+            .in_flight(&scope)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "reading parallel slots failed");
+                AdminError::internal()
+            })?;
+        parallel.push(ParallelState {
+            scope: scope.kind().to_string(),
+            scope_id: scope.id().to_string(),
+            max_parallel: max,
+            in_flight,
+        });
+    }
     Ok(Json(BudgetExplanation {
         key_id: key.id,
         blocked: !blocking.is_empty(),

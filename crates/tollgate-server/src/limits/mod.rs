@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 
 use tokio_util::task::TaskTracker;
 use tollgate_limits::{
-    BudgetSpec, Clock, Counters, InProcessCounters, InProcessRateLimiter, ParallelLimit,
-    ParallelLimiter, ParallelPermit, RateCheck, RateError, RateGrant, RateLimiter,
-    ReservationGuard, ReserveError, ReserveRequest, Scope, ScopeReport, SettleOutcome, SystemClock,
+    BudgetSpec, Clock, Counters, InProcessCounters, InProcessRateLimiter, InProcessSlots,
+    ParallelError, ParallelLimit, ParallelLimiter, ParallelPermit, ParallelSlots, RateCheck,
+    RateError, RateGrant, RateLimiter, ReservationGuard, ReserveError, ReserveRequest, Scope,
+    ScopeReport, SettleOutcome, SystemClock,
 };
 use tollgate_pricing::ModelPrice;
 use tollgate_store::{ApiKey, DynStore, SpendScope, Timestamp};
@@ -94,6 +95,7 @@ impl Limiter {
                 CLOSED_RESERVATION_RETENTION,
             )),
             Arc::new(InProcessRateLimiter::new(Arc::clone(&clock))),
+            Arc::new(InProcessSlots::new()),
             clock,
         )
     }
@@ -103,15 +105,17 @@ impl Limiter {
         store: Option<DynStore>,
         counters: Arc<dyn Counters>,
         rates: Arc<dyn RateLimiter>,
+        slots: Arc<dyn ParallelSlots>,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let tracker = TaskTracker::new();
         Limiter {
             inner: Arc::new(Inner {
                 counters,
                 rates,
-                parallel: ParallelLimiter::new(),
+                parallel: ParallelLimiter::new(slots, tracker.clone()),
                 clock,
-                tracker: TaskTracker::new(),
+                tracker,
                 alerts: AlertSink::new(settings.alert_webhook.clone()),
                 policies: PolicyCache::new(store.clone()),
                 settings,
@@ -177,12 +181,15 @@ impl Limiter {
 
         // Parallel slots first: they cost nothing to give back.
         if !chain.parallel.is_empty() {
-            admission.permit = Some(
-                self.inner
-                    .parallel
-                    .try_acquire(&chain.parallel)
-                    .map_err(|refused| refusal::parallel(&refused))?,
-            );
+            let acquired = self
+                .inner
+                .parallel
+                .acquire(call.request_id, &chain.parallel, self.inner.settings.lease)
+                .await;
+            admission.permit = Some(acquired.map_err(|error| match error {
+                ParallelError::Refused(refused) => refusal::parallel(&refused),
+                ParallelError::Failed(error) => refusal::backend(&error),
+            })?);
         }
 
         let default_output = self.inner.settings.default_max_output_tokens;
@@ -560,7 +567,7 @@ impl Admission {
     }
 
     fn renew_if_due(&mut self) {
-        let (Some(limiter), Some(reservation)) = (&self.limiter, &self.reservation) else {
+        let Some(limiter) = &self.limiter else {
             return;
         };
         let lease = limiter.inner.settings.lease;
@@ -568,13 +575,23 @@ impl Admission {
             return;
         }
         self.last_renewal = Instant::now();
-        let counters = Arc::clone(&limiter.inner.counters);
-        let id = reservation.reservation().id.clone();
-        limiter.inner.tracker.spawn(async move {
-            if let Err(error) = counters.renew(&id, lease).await {
-                tracing::warn!(%error, "renewing a stream's reservation failed");
-            }
-        });
+        if let Some(reservation) = &self.reservation {
+            let counters = Arc::clone(&limiter.inner.counters);
+            let id = reservation.reservation().id.clone();
+            limiter.inner.tracker.spawn(async move {
+                if let Err(error) = counters.renew(&id, lease).await {
+                    tracing::warn!(%error, "renewing a stream's reservation failed");
+                }
+            });
+        }
+        if let Some(permit) = &self.permit {
+            let renewal = permit.renewal();
+            limiter.inner.tracker.spawn(async move {
+                if let Err(error) = renewal.renew(lease).await {
+                    tracing::warn!(%error, "renewing a stream's parallel slots failed");
+                }
+            });
+        }
     }
 
     /// Settles `cost` (or releases the hold when nothing was billed) and gives back the tokens
@@ -603,11 +620,13 @@ impl Admission {
         {
             tracing::warn!(%error, "refunding unused tokens failed");
         }
-        drop(self.permit.take());
+        if let Some(permit) = self.permit.take() {
+            permit.release().await;
+        }
     }
 
     /// [`Admission::finish`] on the background tracker, for code that cannot await (a stream
-    /// ending inside its body). The parallel slot frees at once.
+    /// ending inside its body). The parallel slot frees at once (in Redis: starts freeing).
     pub fn finish_in_background(mut self, cost: Option<NanoUsd>, used_tokens: u64) {
         drop(self.permit.take());
         let Some(limiter) = self.limiter.clone() else {
