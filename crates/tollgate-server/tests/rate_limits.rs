@@ -170,9 +170,24 @@ async fn a_team_rate_limit_is_shared_and_refusals_speak_anthropic() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_limits_free_their_slot_however_the_call_ends() {
     let gateway = std::sync::Arc::new(start(LimitSettings::default()).await);
-    let (_, secret) = gateway
+    let org = gateway
+        .store
+        .create_org(NewOrganization::named("acme"))
+        .await
+        .unwrap();
+    let team = gateway
+        .store
+        .create_team(NewTeam {
+            max_parallel: Some(5),
+            ..NewTeam::named(&org.id, "ops")
+        })
+        .await
+        .unwrap();
+    let (key_id, secret) = gateway
         .key(NewApiKey {
             max_parallel: Some(2),
+            org_id: Some(org.id.clone()),
+            team_id: Some(team.id.clone()),
             ..NewApiKey::named("parallel")
         })
         .await;
@@ -195,6 +210,16 @@ async fn parallel_limits_free_their_slot_however_the_call_ends() {
             .as_str()
             .unwrap()
             .contains("Too many parallel requests")
+    );
+    // The operator sees both limits and what holds them.
+    let explained = gateway.explain(&key_id).await;
+    assert_eq!(
+        explained["parallel"],
+        json!([
+            {"scope": "key", "scope_id": key_id, "max_parallel": 2, "in_flight": 2},
+            {"scope": "team", "scope_id": team.id, "max_parallel": 5, "in_flight": 2},
+        ]),
+        "{explained}"
     );
     for stream in streams {
         assert_eq!(stream.await.unwrap(), 200);

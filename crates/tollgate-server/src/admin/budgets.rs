@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
-use tollgate_limits::{BudgetMode, BudgetSpec, Scope, ScopeReport};
+use tollgate_limits::{BudgetMode, BudgetSpec, ScopeReport};
 use tollgate_types::NanoUsd;
 use utoipa::{IntoParams, ToSchema};
 
@@ -94,44 +94,30 @@ pub async fn explain(
 ) -> Result<Json<BudgetExplanation>, AdminError> {
     let Query(query) = query.map_err(|rejection| AdminError::bad_request(rejection.body_text()))?;
     let key = keys::load(&state, &caller, &query.key_id, Action::Read).await?;
-    let reports = state
+    let explanation = state
         .limiter()
         .explain(&key, state.auth().generation())
         .await?;
-    let budgets: Vec<BudgetState> = reports
-        .into_iter()
-        .map(|(spec, report)| budget_state(&spec, report.as_ref()))
+    let budgets: Vec<BudgetState> = explanation
+        .budgets
+        .iter()
+        .map(|(spec, report)| budget_state(spec, report.as_ref()))
         .collect();
     let blocking: Vec<String> = budgets
         .iter()
         .filter(|budget| budget.exhausted)
         .map(|budget| format!("{} {}", budget.scope, budget.scope_id))
         .collect();
-    let mut parallel = Vec::new();
-    let scopes = [
-        (Some(Scope::Key(key.id.clone())), key.max_parallel),
-        (key.team_id.clone().map(Scope::Team), None),
-    ];
-    for (scope, max) in scopes {
-        let (Some(scope), Some(max)) = (scope, max) else {
-            continue;
-        };
-        let in_flight = state
-            .limiter()
-            .parallel()
-            .in_flight(&scope)
-            .await
-            .map_err(|error| {
-                tracing::error!(%error, "reading parallel slots failed");
-                AdminError::internal()
-            })?;
-        parallel.push(ParallelState {
-            scope: scope.kind().to_string(),
-            scope_id: scope.id().to_string(),
-            max_parallel: max,
+    let parallel = explanation
+        .parallel
+        .into_iter()
+        .map(|(limit, in_flight)| ParallelState {
+            scope: limit.scope.kind().to_string(),
+            scope_id: limit.scope.id().to_string(),
+            max_parallel: limit.max,
             in_flight,
-        });
-    }
+        })
+        .collect();
     Ok(Json(BudgetExplanation {
         key_id: key.id,
         blocked: !blocking.is_empty(),

@@ -348,16 +348,17 @@ impl Limiter {
         Ok(())
     }
 
-    /// Every budget on `key`'s chain with its numbers now, for `GET /admin/v1/budgets/explain`.
+    /// Every budget on `key`'s chain with its numbers now, and its parallel limits (key, team)
+    /// with the calls in flight, for `GET /admin/v1/budgets/explain`.
     pub async fn explain(
         &self,
         key: &ApiKey,
         generation: u64,
-    ) -> Result<Vec<(BudgetSpec, Option<ScopeReport>)>, GatewayError> {
+    ) -> Result<Explanation, GatewayError> {
         let principal = Principal::Key(Arc::new(key.clone()));
         let chain = self.chain(&principal, None, generation).await?;
         self.seed(&chain.budgets, &chain).await?;
-        let mut reports = Vec::with_capacity(chain.budgets.len());
+        let mut explanation = Explanation::default();
         for spec in chain.budgets {
             let report = self
                 .inner
@@ -365,9 +366,18 @@ impl Limiter {
                 .explain(&spec.scope)
                 .await
                 .map_err(|error| refusal::backend(&error))?;
-            reports.push((spec, report));
+            explanation.budgets.push((spec, report));
         }
-        Ok(reports)
+        for limit in chain.parallel {
+            let in_flight = self
+                .inner
+                .parallel
+                .in_flight(&limit.scope)
+                .await
+                .map_err(|error| refusal::backend(&error))?;
+            explanation.parallel.push((limit, in_flight));
+        }
+        Ok(explanation)
     }
 
     fn raise_alerts(&self, outcome: &SettleOutcome) {
@@ -387,6 +397,14 @@ impl Limiter {
             self.inner.alerts.raise(alert, &self.inner.tracker);
         }
     }
+}
+
+/// A key's chain as `explain` reports it.
+#[derive(Debug, Default)]
+pub struct Explanation {
+    pub budgets: Vec<(BudgetSpec, Option<ScopeReport>)>,
+    /// Each parallel limit with the calls in flight on its scope now.
+    pub parallel: Vec<(ParallelLimit, u32)>,
 }
 
 /// Budgets whose spend was loaded into the counters, checked on every budgeted call: a read lock
