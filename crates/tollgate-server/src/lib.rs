@@ -25,7 +25,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 pub use auth::{Auth, Principal};
-pub use state::{AppState, ServerLimits};
+pub use state::{AppState, Reloaded, ServerLimits};
 
 /// Builds the gateway's HTTP app. Every inference request flows one way through these stages
 /// (design.md §1); each is one module:

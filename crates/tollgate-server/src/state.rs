@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use tollgate_config::GuardrailsConfig;
 use tollgate_guard::Guard;
 use tollgate_router::Router;
@@ -19,9 +19,16 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
-/// Builds a fresh routing table from the config source (file re-read and validated); an `Err`
-/// says why the new config was rejected.
-pub type Reloader = Arc<dyn Fn() -> Result<Router, String> + Send + Sync>;
+/// Re-reads and validates the config source; an `Err` says why the new config was rejected.
+pub type Reloader = Arc<dyn Fn() -> Result<Reloaded, String> + Send + Sync>;
+
+/// What a reload swaps in: everything the config file says about serving calls. The listener,
+/// the store and Redis stay as they were started (they need a restart).
+pub struct Reloaded {
+    pub router: Router,
+    pub guardrails: GuardrailsConfig,
+    pub limits: LimitSettings,
+}
 
 struct Inner {
     /// Swapped whole on reload: requests in flight keep the table they started with.
@@ -31,8 +38,9 @@ struct Inner {
     store: DynStore,
     limits: ServerLimits,
     spend_writer: Option<SpendWriter>,
-    /// The gateway's guardrails and each principal's effective ones (design.md §1 steps 3-4).
-    guardrails: Option<Guardrails>,
+    /// The gateway's guardrails and each principal's effective ones (design.md §1 steps 3-4);
+    /// swapped whole on reload, with fresh caches.
+    guardrails: ArcSwapOption<Guardrails>,
     metrics: Metrics,
     /// Rate limits, parallel limits, budgets and credits (design.md §1 steps 5, 6 and 10).
     limiter: Limiter,
@@ -61,7 +69,7 @@ impl AppState {
                 auth,
                 limits,
                 spend_writer: None,
-                guardrails: None,
+                guardrails: ArcSwapOption::empty(),
                 metrics: Metrics::default(),
                 limiter: Limiter::in_process(LimitSettings::default(), Some(store.clone())),
                 store,
@@ -82,7 +90,10 @@ impl AppState {
     /// the caller: per-key, team and organization overrides are ignored.
     pub fn with_guard(mut self, guard: Guard, rewrites_output: bool) -> Self {
         match Arc::get_mut(&mut self.inner) {
-            Some(inner) => inner.guardrails = Some(Guardrails::fixed(guard, rewrites_output)),
+            Some(inner) => {
+                inner.guardrails =
+                    ArcSwapOption::from_pointee(Guardrails::fixed(guard, rewrites_output));
+            }
             None => tracing::error!("guardrails attached after the state was shared; ignored"),
         }
         self
@@ -93,7 +104,7 @@ impl AppState {
     pub fn with_guardrails(mut self, config: GuardrailsConfig) -> Result<Self, String> {
         let guardrails = Guardrails::new(config, Some(self.inner.store.clone()))?;
         match Arc::get_mut(&mut self.inner) {
-            Some(inner) => inner.guardrails = Some(guardrails),
+            Some(inner) => inner.guardrails = ArcSwapOption::from_pointee(guardrails),
             None => tracing::error!("guardrails attached after the state was shared; ignored"),
         }
         Ok(self)
@@ -113,8 +124,8 @@ impl AppState {
     }
 
     /// The platform fee on credit purchases, by organization tier.
-    pub fn credit_fees(&self) -> &tollgate_limits::FeeSchedule {
-        &self.inner.limiter.settings().fees
+    pub fn credit_fees(&self) -> tollgate_limits::FeeSchedule {
+        self.inner.limiter.settings().fees.clone()
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -123,11 +134,15 @@ impl AppState {
 
     /// The gateway-wide guardrails (a caller's own: [`crate::guardrails::for_caller`]).
     pub fn guard(&self) -> Option<Arc<GuardrailSet>> {
-        self.inner.guardrails.as_ref().map(Guardrails::gateway)
+        self.inner
+            .guardrails
+            .load()
+            .as_deref()
+            .map(Guardrails::gateway)
     }
 
-    pub fn guardrails(&self) -> Option<&Guardrails> {
-        self.inner.guardrails.as_ref()
+    pub fn guardrails(&self) -> Option<Arc<Guardrails>> {
+        self.inner.guardrails.load_full()
     }
 
     pub fn spend_writer(&self) -> Option<&SpendWriter> {
@@ -148,14 +163,21 @@ impl AppState {
         self
     }
 
-    /// Re-reads and validates the config and swaps the routing table in one atomic store; a bad
-    /// config never replaces a good one. In-flight requests finish on the table they started with.
+    /// Re-reads and validates the config and swaps in its models and routing, guardrails and
+    /// budget settings; a bad config never replaces a good one. In-flight requests finish on the
+    /// routing table and guardrails they started with.
     pub fn reload(&self) -> Result<(), String> {
         let Some(reloader) = &self.inner.reloader else {
             return Err("this gateway runs without a config file; nothing to reload".to_string());
         };
-        let router = reloader()?;
-        self.inner.router.store(Arc::new(router));
+        let reloaded = reloader()?;
+        // Everything that can be refused is built before anything is swapped: a reload applies
+        // whole or not at all.
+        let guardrails = Guardrails::new(reloaded.guardrails, Some(self.inner.store.clone()))
+            .map_err(|error| format!("invalid guardrails: {error}"))?;
+        self.inner.router.store(Arc::new(reloaded.router));
+        self.inner.guardrails.store(Some(Arc::new(guardrails)));
+        self.inner.limiter.reconfigure(reloaded.limits);
         tracing::info!("configuration reloaded");
         Ok(())
     }

@@ -11,7 +11,7 @@ use tollgate_limits::{
     Clock, RedisConnection, RedisCounters, RedisParallelSlots, RedisRateLimiter, SystemClock,
 };
 use tollgate_server::limits::Limiter;
-use tollgate_server::{AppState, Auth, ServerLimits, build_app};
+use tollgate_server::{AppState, Auth, Reloaded, ServerLimits, build_app};
 use tollgate_serving::{ServingThreads, Stopped};
 use tollgate_store::{SpendWriter, SpendWriterConfig};
 
@@ -58,7 +58,11 @@ pub async fn run(config: Config, source: Option<PathBuf>) -> Result<(), String> 
         Some(path) => state.with_reloader(Arc::new(move || {
             let config =
                 tollgate_config::load_from_file(&path).map_err(|errors| errors.to_string())?;
-            Ok(wiring::build_router(&config))
+            Ok(Reloaded {
+                router: wiring::build_router(&config),
+                guardrails: config.guardrails.clone(),
+                limits: crate::limit_settings::limit_settings(&config),
+            })
         })),
         None => state,
     };

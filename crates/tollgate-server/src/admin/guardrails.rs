@@ -39,7 +39,8 @@ pub fn check(state: &AppState, value: Value) -> Result<Value, AdminError> {
             .map(|e| (format!("guardrails.{}", e.path), e.message))
             .collect(),
     };
-    if let Some(config) = state.guardrails().and_then(|g| g.config()) {
+    let guardrails = state.guardrails();
+    if let Some(config) = guardrails.as_deref().and_then(|g| g.config()) {
         problems.extend(
             config
                 .loosenings(&over)

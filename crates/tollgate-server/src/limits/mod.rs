@@ -15,6 +15,8 @@ mod worst_case;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
+
 use tokio_util::task::TaskTracker;
 use tollgate_limits::{
     BudgetSpec, Clock, Counters, InProcessCounters, InProcessRateLimiter, InProcessSlots,
@@ -56,12 +58,13 @@ struct Inner {
     clock: Arc<dyn Clock>,
     /// Settles and releases that outlive their request (streams, drops); shutdown waits for it.
     tracker: TaskTracker,
-    settings: LimitSettings,
+    /// Swapped whole on reload ([`Limiter::reconfigure`]).
+    settings: ArcSwap<LimitSettings>,
+    alerts: ArcSwap<AlertSink>,
     policies: PolicyCache,
     store: Option<DynStore>,
     /// Budgets whose spend so far was loaded from the store into the counters.
     seeded: SeededScopes,
-    alerts: AlertSink,
 }
 
 /// One call as the limits see it.
@@ -116,17 +119,29 @@ impl Limiter {
                 parallel: ParallelLimiter::new(slots, tracker.clone()),
                 clock,
                 tracker,
-                alerts: AlertSink::new(settings.alert_webhook.clone()),
+                alerts: ArcSwap::from_pointee(AlertSink::new(settings.alert_webhook.clone())),
                 policies: PolicyCache::new(store.clone()),
-                settings,
+                settings: ArcSwap::from_pointee(settings),
                 store,
                 seeded: SeededScopes::default(),
             }),
         }
     }
 
-    pub fn settings(&self) -> &LimitSettings {
-        &self.inner.settings
+    pub fn settings(&self) -> Arc<LimitSettings> {
+        self.inner.settings.load_full()
+    }
+
+    /// Applies a reloaded config's settings from the next call on. Budgets the counters already
+    /// know take a changed mode, zone or alert threshold with their next reservation; spend and
+    /// holds are kept.
+    pub fn reconfigure(&self, settings: LimitSettings) {
+        if settings.alert_webhook != self.inner.settings.load().alert_webhook {
+            self.inner
+                .alerts
+                .store(Arc::new(AlertSink::new(settings.alert_webhook.clone())));
+        }
+        self.inner.settings.store(Arc::new(settings));
     }
 
     /// Settles still running in the background; graceful shutdown closes and waits on it.
@@ -164,8 +179,9 @@ impl Limiter {
         generation: u64,
         headers: &mut LimitHeaders,
     ) -> Result<Admission, GatewayError> {
+        let settings = self.inner.settings.load_full();
         let chain = self
-            .chain(call.principal, call.end_user, generation)
+            .chain(&settings, call.principal, call.end_user, generation)
             .await?;
         if chain.is_empty() {
             return Ok(Admission::unlimited());
@@ -184,7 +200,7 @@ impl Limiter {
             let acquired = self
                 .inner
                 .parallel
-                .acquire(call.request_id, &chain.parallel, self.inner.settings.lease)
+                .acquire(call.request_id, &chain.parallel, settings.lease)
                 .await;
             admission.permit = Some(acquired.map_err(|error| match error {
                 ParallelError::Refused(refused) => refusal::parallel(&refused),
@@ -192,7 +208,7 @@ impl Limiter {
             })?);
         }
 
-        let default_output = self.inner.settings.default_max_output_tokens;
+        let default_output = settings.default_max_output_tokens;
         let (worst_cost, worst_tokens) = worst_case(&(call.prices)(), call.size, default_output);
 
         if !chain.rates.is_empty() {
@@ -232,7 +248,7 @@ impl Limiter {
                 id: call.request_id.into(),
                 budgets: chain.budgets,
                 amount,
-                lease: self.inner.settings.lease,
+                lease: settings.lease,
             };
             match self.inner.counters.reserve(request).await {
                 Ok(reservation) => {
@@ -258,6 +274,7 @@ impl Limiter {
     /// The budgets, rate limits and parallel limits that apply to a call of `principal`.
     async fn chain(
         &self,
+        settings: &LimitSettings,
         principal: &Principal,
         end_user: Option<&str>,
         generation: u64,
@@ -271,11 +288,9 @@ impl Limiter {
                 .get(key, generation)
                 .await
                 .map_err(|error| refusal::backend(&error))?;
-            chain.add_key(key, &policy, self.budget_spec_maker());
+            chain.add_key(key, &policy, |scope, limit| spec(settings, scope, limit));
         }
-        if let (Some(end_user), Some((amount, period))) =
-            (end_user, self.inner.settings.end_user_budget)
-        {
+        if let (Some(end_user), Some((amount, period))) = (end_user, settings.end_user_budget) {
             let scope = Scope::EndUser {
                 org: key.and_then(|k| k.org_id.clone()),
                 id: end_user.to_string(),
@@ -286,33 +301,13 @@ impl Limiter {
                 mode: None,
                 alert_at_percent: None,
             };
-            chain.budgets.push(self.spec(scope, limit));
+            chain.budgets.push(spec(settings, scope, limit));
         }
         // Credits come last: a refusal names a budget before the balance when both ran out.
         if let Some(credits) = chain.credits.take() {
             chain.budgets.push(credits);
         }
         Ok(chain)
-    }
-
-    fn budget_spec_maker(&self) -> impl Fn(Scope, BudgetLimit) -> BudgetSpec + '_ {
-        move |scope, limit| self.spec(scope, limit)
-    }
-
-    /// The counters' spec of a budget: its own mode and alert threshold where it has them, the
-    /// gateway's defaults otherwise.
-    fn spec(&self, scope: Scope, limit: BudgetLimit) -> BudgetSpec {
-        let settings = &self.inner.settings;
-        let (amount, period) = (limit.amount, limit.period);
-        let mut spec = match limit.mode.unwrap_or(settings.mode) {
-            tollgate_limits::BudgetMode::Hard => BudgetSpec::hard(scope, amount, period),
-            tollgate_limits::BudgetMode::Soft => BudgetSpec::soft(scope, amount, period),
-        }
-        .with_offset(settings.offset);
-        if let Some(percent) = limit.alert_at_percent.or(settings.alert_at_percent) {
-            spec = spec.with_alert_at_percent(percent);
-        }
-        spec
     }
 
     /// Loads each budget's spend in its current window from the spend log, the first time this
@@ -356,7 +351,8 @@ impl Limiter {
         generation: u64,
     ) -> Result<Explanation, GatewayError> {
         let principal = Principal::Key(Arc::new(key.clone()));
-        let chain = self.chain(&principal, None, generation).await?;
+        let settings = self.inner.settings.load_full();
+        let chain = self.chain(&settings, &principal, None, generation).await?;
         self.seed(&chain.budgets, &chain).await?;
         let mut explanation = Explanation::default();
         for spec in chain.budgets {
@@ -393,10 +389,26 @@ impl Limiter {
                 "a call cost more than its worst-case reservation"
             );
         }
+        let alerts = self.inner.alerts.load();
         for alert in &settlement.alerts {
-            self.inner.alerts.raise(alert, &self.inner.tracker);
+            alerts.raise(alert, &self.inner.tracker);
         }
     }
+}
+
+/// The counters' spec of a budget: its own mode and alert threshold where it has them, the
+/// gateway's defaults otherwise.
+fn spec(settings: &LimitSettings, scope: Scope, limit: BudgetLimit) -> BudgetSpec {
+    let (amount, period) = (limit.amount, limit.period);
+    let mut spec = match limit.mode.unwrap_or(settings.mode) {
+        tollgate_limits::BudgetMode::Hard => BudgetSpec::hard(scope, amount, period),
+        tollgate_limits::BudgetMode::Soft => BudgetSpec::soft(scope, amount, period),
+    }
+    .with_offset(settings.offset);
+    if let Some(percent) = limit.alert_at_percent.or(settings.alert_at_percent) {
+        spec = spec.with_alert_at_percent(percent);
+    }
+    spec
 }
 
 /// A key's chain as `explain` reports it.
@@ -588,7 +600,7 @@ impl Admission {
         let Some(limiter) = &self.limiter else {
             return;
         };
-        let lease = limiter.inner.settings.lease;
+        let lease = limiter.inner.settings.load().lease;
         if self.last_renewal.elapsed() < lease / 2 {
             return;
         }
