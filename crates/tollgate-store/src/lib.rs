@@ -47,11 +47,11 @@ pub use driver::Backend;
 pub use error::StoreError;
 pub use model::{
     ApiKey, ApiKeyUpdate, AuditEvent, AuditFilter, Bucket, Budget, BudgetMode, BudgetPeriod,
-    CreatedKey, CreditEntry, CreditKind, CreditTotals, Dimension, KeyFilter, KeyLookup, KeyStatus,
-    MASTER_ACTOR, NewApiKey, NewAuditEvent, NewCreditEntry, NewOrganization, NewTeam, NewUser,
-    Organization, OrganizationUpdate, Page, PageRequest, Role, SpendBatchOutcome, SpendCostSource,
-    SpendRecord, SpendScope, Team, TeamFilter, TeamUpdate, UsageFilter, UsageRow, User, UserFilter,
-    UserUpdate,
+    CreatedKey, CreditEntry, CreditKind, CreditTotals, Dimension, EndUserBudget, KeyFilter,
+    KeyLookup, KeyStatus, MASTER_ACTOR, NewApiKey, NewAuditEvent, NewCreditEntry, NewOrganization,
+    NewTeam, NewUser, Organization, OrganizationUpdate, Page, PageRequest, Role, SpendBatchOutcome,
+    SpendCostSource, SpendRecord, SpendScope, Team, TeamFilter, TeamUpdate, UsageFilter, UsageRow,
+    User, UserFilter, UserUpdate,
 };
 pub use open::open;
 pub use secret::{KEY_PREFIX, generate_key_secret, hash_key, visible_prefix};

@@ -10,11 +10,11 @@ use crate::driver::Backend;
 use tollgate_types::NanoUsd;
 
 use crate::model::{
-    ApiKey, ApiKeyUpdate, AuditEvent, AuditFilter, Bucket, CreatedKey, CreditEntry, CreditTotals,
-    Dimension, KeyFilter, KeyLookup, NewApiKey, NewAuditEvent, NewCreditEntry, NewOrganization,
-    NewTeam, NewUser, Organization, OrganizationUpdate, Page, PageRequest, SpendBatchOutcome,
-    SpendRecord, SpendScope, Team, TeamFilter, TeamUpdate, UsageFilter, UsageRow, User, UserFilter,
-    UserUpdate,
+    ApiKey, ApiKeyUpdate, AuditEvent, AuditFilter, Bucket, Budget, CreatedKey, CreditEntry,
+    CreditTotals, Dimension, EndUserBudget, KeyFilter, KeyLookup, NewApiKey, NewAuditEvent,
+    NewCreditEntry, NewOrganization, NewTeam, NewUser, Organization, OrganizationUpdate, Page,
+    PageRequest, SpendBatchOutcome, SpendRecord, SpendScope, Team, TeamFilter, TeamUpdate,
+    UsageFilter, UsageRow, User, UserFilter, UserUpdate,
 };
 use crate::time::Timestamp;
 
@@ -76,6 +76,32 @@ pub trait Store: Send + Sync + 'static {
     async fn update_user(&self, id: &str, update: UserUpdate) -> Result<User, StoreError>;
     /// Refused with `Conflict` while keys still belong to the user.
     async fn delete_user(&self, id: &str) -> Result<(), StoreError>;
+
+    /// Sets or replaces an end user's own budget (`org_id`: the organization of the keys it
+    /// calls through; `None` for keys outside any).
+    async fn put_end_user_budget(
+        &self,
+        org_id: Option<&str>,
+        end_user: &str,
+        budget: Budget,
+    ) -> Result<EndUserBudget, StoreError>;
+    async fn get_end_user_budget(
+        &self,
+        org_id: Option<&str>,
+        end_user: &str,
+    ) -> Result<Option<EndUserBudget>, StoreError>;
+    /// One organization's (or, `None`, the keys outside any's) end-user budgets by end user.
+    async fn list_end_user_budgets(
+        &self,
+        org_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<EndUserBudget>, StoreError>;
+    /// `NotFound` when it has none.
+    async fn delete_end_user_budget(
+        &self,
+        org_id: Option<&str>,
+        end_user: &str,
+    ) -> Result<(), StoreError>;
 
     /// Creates a key with a fresh secret, returned this once. A key naming a team or user but
     /// no organization gets theirs.

@@ -2,6 +2,7 @@
 
 mod audit;
 mod credits;
+mod end_user;
 mod key;
 mod page;
 mod role;
@@ -12,6 +13,7 @@ pub(crate) mod usd;
 
 pub use audit::{AuditEvent, AuditFilter, MASTER_ACTOR, NewAuditEvent};
 pub use credits::{CreditEntry, CreditKind, CreditTotals, NewCreditEntry};
+pub use end_user::EndUserBudget;
 pub use key::{
     ApiKey, ApiKeyUpdate, Budget, BudgetMode, BudgetPeriod, CreatedKey, KeyFilter, KeyLookup,
     KeyStatus, NewApiKey,

@@ -5,6 +5,7 @@
 mod audit;
 mod build;
 mod credits;
+mod end_users;
 mod keys;
 mod meta;
 mod orgs;
@@ -23,11 +24,11 @@ use crate::driver::{Backend, Driver, Sql};
 use tollgate_types::NanoUsd;
 
 use crate::model::{
-    ApiKey, ApiKeyUpdate, AuditEvent, AuditFilter, Bucket, CreatedKey, CreditEntry, CreditTotals,
-    Dimension, KeyFilter, KeyLookup, NewApiKey, NewAuditEvent, NewCreditEntry, NewOrganization,
-    NewTeam, NewUser, Organization, OrganizationUpdate, Page, PageRequest, SpendBatchOutcome,
-    SpendRecord, SpendScope, Team, TeamFilter, TeamUpdate, UsageFilter, UsageRow, User, UserFilter,
-    UserUpdate,
+    ApiKey, ApiKeyUpdate, AuditEvent, AuditFilter, Bucket, Budget, CreatedKey, CreditEntry,
+    CreditTotals, Dimension, EndUserBudget, KeyFilter, KeyLookup, NewApiKey, NewAuditEvent,
+    NewCreditEntry, NewOrganization, NewTeam, NewUser, Organization, OrganizationUpdate, Page,
+    PageRequest, SpendBatchOutcome, SpendRecord, SpendScope, Team, TeamFilter, TeamUpdate,
+    UsageFilter, UsageRow, User, UserFilter, UserUpdate,
 };
 use crate::store::Store;
 use crate::time::Timestamp;
@@ -134,6 +135,39 @@ impl<D: Driver> Store for SqlStore<D> {
 
     async fn delete_user(&self, id: &str) -> Result<(), StoreError> {
         users::delete(&self.db, id).await
+    }
+
+    async fn put_end_user_budget(
+        &self,
+        org_id: Option<&str>,
+        end_user: &str,
+        budget: Budget,
+    ) -> Result<EndUserBudget, StoreError> {
+        end_users::put(&self.db, org_id, end_user, budget).await
+    }
+
+    async fn get_end_user_budget(
+        &self,
+        org_id: Option<&str>,
+        end_user: &str,
+    ) -> Result<Option<EndUserBudget>, StoreError> {
+        end_users::get(&self.db, org_id, end_user).await
+    }
+
+    async fn list_end_user_budgets(
+        &self,
+        org_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<EndUserBudget>, StoreError> {
+        end_users::list(&self.db, org_id, page).await
+    }
+
+    async fn delete_end_user_budget(
+        &self,
+        org_id: Option<&str>,
+        end_user: &str,
+    ) -> Result<(), StoreError> {
+        end_users::delete(&self.db, org_id, end_user).await
     }
 
     async fn create_key(&self, new: NewApiKey) -> Result<CreatedKey, StoreError> {

@@ -5,8 +5,8 @@ use tollgate_types::{NanoUsd, Usage};
 use crate::StoreError;
 use crate::driver::SqlRow;
 use crate::model::{
-    ApiKey, AuditEvent, Budget, BudgetMode, BudgetPeriod, CreditEntry, CreditKind, Organization,
-    Role, SpendCostSource, SpendRecord, Team, User,
+    ApiKey, AuditEvent, Budget, BudgetMode, BudgetPeriod, CreditEntry, CreditKind, EndUserBudget,
+    Organization, Role, SpendCostSource, SpendRecord, Team, User,
 };
 use crate::time::Timestamp;
 
@@ -18,6 +18,8 @@ pub(crate) const USER_COLUMNS: &str = "id, org_id, team_id, email, name, role, b
      budget_alert_percent, created_at";
 pub(crate) const AUDIT_COLUMNS: &str = "id, occurred_at, actor, actor_role, action, target_type, \
      target_id, org_id, team_id, user_id, request_id, changes";
+pub(crate) const END_USER_BUDGET_COLUMNS: &str = "org_id, end_user, budget_nanos, budget_period, \
+     budget_mode, budget_alert_percent, updated_at";
 pub(crate) const CREDIT_COLUMNS: &str = "id, org_id, kind, amount_nanos, reference, created_at";
 /// Everything a key shows. The hashes are deliberately absent: no listing can leak them.
 pub(crate) const KEY_COLUMNS: &str = "id, name, prefix, org_id, team_id, user_id, role, models, \
@@ -64,6 +66,16 @@ pub(crate) fn user(row: &impl SqlRow) -> Result<User, StoreError> {
         role: role(row)?,
         budget: budget(row)?,
         created_at: Timestamp(row.int("created_at")?),
+    })
+}
+
+pub(crate) fn end_user_budget(row: &impl SqlRow) -> Result<EndUserBudget, StoreError> {
+    let org_id = row.text("org_id")?;
+    Ok(EndUserBudget {
+        org_id: (!org_id.is_empty()).then_some(org_id),
+        end_user: row.text("end_user")?,
+        budget: budget(row)?.ok_or_else(|| StoreError::corrupt("budget_nanos", "NULL"))?,
+        updated_at: Timestamp(row.int("updated_at")?),
     })
 }
 

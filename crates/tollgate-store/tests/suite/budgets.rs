@@ -3,7 +3,8 @@
 
 use tollgate_store::{
     ApiKeyUpdate, Budget, BudgetMode, BudgetPeriod, NewApiKey, NewOrganization, NewTeam, NewUser,
-    OrganizationUpdate, Role, SpendScope, StoreError, TeamUpdate, Timestamp, UserUpdate,
+    OrganizationUpdate, PageRequest, Role, SpendScope, StoreError, TeamUpdate, Timestamp,
+    UserUpdate,
 };
 use tollgate_types::NanoUsd;
 
@@ -483,7 +484,116 @@ async fn budget_mode_and_alert_round_trip(db: TestDb) {
     }
 }
 
+/// End users' own budgets: set, replaced, listed per organization (keys outside any org have a
+/// namespace of their own), deleted.
+async fn end_user_budgets(db: TestDb) {
+    let store = &db.store;
+    let daily = budget(2_000_000_000, BudgetPeriod::Daily);
+    let set = store
+        .put_end_user_budget(Some("org-a"), "alice", daily)
+        .await
+        .unwrap();
+    assert_eq!(
+        (set.org_id.as_deref(), set.end_user.as_str(), set.budget),
+        (Some("org-a"), "alice", daily)
+    );
+    assert_eq!(
+        store
+            .get_end_user_budget(Some("org-a"), "alice")
+            .await
+            .unwrap(),
+        Some(set)
+    );
+    // The same name in another organization, and outside any, is someone else.
+    assert_eq!(
+        store
+            .get_end_user_budget(Some("org-b"), "alice")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.get_end_user_budget(None, "alice").await.unwrap(),
+        None
+    );
+
+    let soft = Budget {
+        mode: Some(BudgetMode::Soft),
+        alert_at_percent: Some(75),
+        ..budget(5_000_000_000, BudgetPeriod::Monthly)
+    };
+    store
+        .put_end_user_budget(Some("org-a"), "alice", soft)
+        .await
+        .unwrap();
+    store
+        .put_end_user_budget(Some("org-a"), "bob", daily)
+        .await
+        .unwrap();
+    store
+        .put_end_user_budget(None, "carol", daily)
+        .await
+        .unwrap();
+    let first = store
+        .list_end_user_budgets(Some("org-a"), &PageRequest::first(1))
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 1);
+    assert_eq!(
+        (first.items[0].end_user.as_str(), first.items[0].budget),
+        ("alice", soft)
+    );
+    let second = store
+        .list_end_user_budgets(
+            Some("org-a"),
+            &PageRequest {
+                limit: 1,
+                after: first.next.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.items[0].end_user, "bob");
+    assert_eq!(second.next, None);
+    let outside = store
+        .list_end_user_budgets(None, &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(outside.items.len(), 1);
+    assert_eq!(
+        (
+            outside.items[0].org_id.as_deref(),
+            outside.items[0].end_user.as_str()
+        ),
+        (None, "carol")
+    );
+
+    store
+        .delete_end_user_budget(Some("org-a"), "alice")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_end_user_budget(Some("org-a"), "alice")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(matches!(
+        store.delete_end_user_budget(Some("org-a"), "alice").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let negative = store
+        .put_end_user_budget(None, "dave", budget(-1, BudgetPeriod::None))
+        .await;
+    assert!(
+        matches!(negative, Err(StoreError::Invalid(_))),
+        "{negative:?}"
+    );
+}
+
 on_both_backends!(
+    end_user_budgets,
     budget_mode_and_alert_round_trip,
     org_budget_and_credit_flag,
     team_budget_and_limits,

@@ -34,6 +34,7 @@ async fn sqlite_and_postgres_schemas_are_equivalent() {
             "api_keys",
             "audit_log",
             "credit_ledger",
+            "end_user_budgets",
             "meta",
             "organizations",
             "spend_log",
