@@ -107,6 +107,10 @@ enum Op {
     RevokeKey,
     ExpireKey,
     ExplainBudgets,
+    SetEndUserBudget,
+    GetEndUserBudget,
+    DeleteEndUserBudget,
+    ListEndUserBudgets,
     Usage,
     SpendLogs,
     Audit,
@@ -146,6 +150,10 @@ impl Op {
             Op::RevokeKey => "POST /admin/v1/keys/{id}/revoke",
             Op::ExpireKey => "POST /admin/v1/keys/{id}/expire",
             Op::ExplainBudgets => "GET /admin/v1/budgets/explain?key_id=",
+            Op::SetEndUserBudget => "PUT /admin/v1/end-users/{end_user}/budget {org_id}",
+            Op::GetEndUserBudget => "GET /admin/v1/end-users/{end_user}/budget?org_id=",
+            Op::DeleteEndUserBudget => "DELETE /admin/v1/end-users/{end_user}/budget?org_id=",
+            Op::ListEndUserBudgets => "GET /admin/v1/end-users/budgets?org_id=",
             Op::Usage => "GET /admin/v1/usage?org_id=",
             Op::SpendLogs => "GET /admin/v1/spend/logs?org_id=",
             Op::Audit => "GET /admin/v1/audit?org_id=",
@@ -235,6 +243,11 @@ fn matrix() -> Vec<Row> {
         row(Op::RevokeKey,         [200, 200, 200, 200, 403, 403], HIDDEN),
         row(Op::ExpireKey,         [200, 200, 200, 200, 403, 403], HIDDEN),
         row(Op::ExplainBudgets,    [200; 6], HIDDEN),
+        // End users' own budgets: the org's admins set them, every role of the org reads them.
+        row(Op::SetEndUserBudget,  [200, 200, 200, 403, 403, 403], HIDDEN),
+        row(Op::GetEndUserBudget,  [200; 6], HIDDEN),
+        row(Op::DeleteEndUserBudget, [204, 204, 204, 403, 403, 403], [204, 204, 404, 404, 404, 404]),
+        row(Op::ListEndUserBudgets, [200; 6], HIDDEN),
         // Usage: narrowed, never refused (B's rows are checked absent below).
         row(Op::Usage,             [200; 6], [200; 6]),
         row(Op::SpendLogs,         [200; 6], [200; 6]),
@@ -518,6 +531,41 @@ async fn request(
                 None,
             )
         }
+        Op::SetEndUserBudget => (
+            "PUT",
+            format!("/admin/v1/end-users/{}/budget", unique("end-user")),
+            Some(json!({"org_id": org, "budget_usd": "1.00"})),
+        ),
+        Op::GetEndUserBudget | Op::DeleteEndUserBudget => {
+            let end_user = unique("end-user");
+            gateway
+                .store
+                .put_end_user_budget(
+                    Some(org),
+                    &end_user,
+                    tollgate_store::Budget::new(
+                        tollgate_types::NanoUsd(1_000_000_000),
+                        tollgate_store::BudgetPeriod::None,
+                    ),
+                )
+                .await
+                .unwrap();
+            let method = if op == Op::GetEndUserBudget {
+                "GET"
+            } else {
+                "DELETE"
+            };
+            (
+                method,
+                format!("/admin/v1/end-users/{end_user}/budget?org_id={org}"),
+                None,
+            )
+        }
+        Op::ListEndUserBudgets => (
+            "GET",
+            format!("/admin/v1/end-users/budgets?org_id={org}"),
+            None,
+        ),
         Op::Usage => ("GET", format!("/admin/v1/usage?org_id={org}&from=0"), None),
         Op::SpendLogs => ("GET", format!("/admin/v1/spend/logs?org_id={org}"), None),
         Op::Audit => ("GET", format!("/admin/v1/audit?org_id={org}"), None),
@@ -567,7 +615,7 @@ async fn every_endpoint_every_role_own_and_other_tenant() {
     let ops: Vec<&str> = matrix.iter().map(|row| row.op.name()).collect();
     let unique: BTreeSet<&str> = ops.iter().copied().collect();
     assert_eq!(ops.len(), unique.len(), "an operation has two rows");
-    assert_eq!(ops.len(), 33, "the matrix covers every operation");
+    assert_eq!(ops.len(), 37, "the matrix covers every operation");
     // ... and every operation of the OpenAPI document, which is generated from the handlers.
     let document = call(&gateway, "GET", "/admin/v1/openapi.json", "", None)
         .await

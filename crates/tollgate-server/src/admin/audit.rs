@@ -98,6 +98,11 @@ pub enum Target<'a> {
     Key(&'a ApiKey),
     /// The gateway's configuration.
     Config,
+    /// An end user's own budget.
+    EndUser {
+        org: Option<&'a str>,
+        end_user: &'a str,
+    },
 }
 
 impl Target<'_> {
@@ -141,6 +146,13 @@ impl Target<'_> {
                 key.user_id.clone(),
             ),
             Target::Config => ("config", None, None, None, None),
+            Target::EndUser { org, end_user } => (
+                "end_user",
+                Some(end_user.to_string()),
+                org.map(str::to_string),
+                None,
+                None,
+            ),
         }
     }
 }

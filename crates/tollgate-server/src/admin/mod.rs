@@ -28,6 +28,7 @@ mod budgets;
 mod caller;
 mod config;
 mod credits;
+mod end_users;
 pub mod errors;
 mod fields;
 pub mod guardrails;
@@ -88,6 +89,13 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/v1/keys/{id}/revoke", post(keys::revoke))
         .route("/admin/v1/keys/{id}/expire", post(keys::expire))
         .route("/admin/v1/budgets/explain", get(budgets::explain))
+        .route("/admin/v1/end-users/budgets", get(end_users::list))
+        .route(
+            "/admin/v1/end-users/{end_user}/budget",
+            get(end_users::get)
+                .put(end_users::put)
+                .delete(end_users::delete),
+        )
         .route("/admin/v1/usage", get(usage::usage))
         .route("/admin/v1/spend/logs", get(usage::spend_logs))
         .route("/admin/v1/audit", get(audit::list))

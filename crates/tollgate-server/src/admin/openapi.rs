@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::admin::errors::AdminError;
-use crate::admin::{audit, budgets, config, credits, keys, orgs, teams, usage, users};
+use crate::admin::{audit, budgets, config, credits, end_users, keys, orgs, teams, usage, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +31,7 @@ use crate::admin::{audit, budgets, config, credits, keys, orgs, teams, usage, us
         keys::rotate, keys::revoke, keys::expire,
         usage::usage, usage::spend_logs,
         budgets::explain,
+        end_users::put, end_users::get, end_users::delete, end_users::list,
         audit::list,
         config::reload,
         document,
@@ -43,6 +44,7 @@ use crate::admin::{audit, budgets, config, credits, keys, orgs, teams, usage, us
         (name = "users", description = "People, with a role"),
         (name = "keys", description = "Virtual keys: secrets shown once, stored as SHA-256"),
         (name = "budgets", description = "Budgets and limits of a key's chain, and why it is refused"),
+        (name = "end users", description = "Budgets of the end users that requests name (`user` field or header), in place of the default"),
         (name = "usage", description = "Spend, tokens and requests, narrowed to the caller's tenant"),
         (name = "audit", description = "Who changed what: every admin mutation, narrowed to the caller's tenant"),
         (name = "config", description = "The gateway's configuration (admins only)"),

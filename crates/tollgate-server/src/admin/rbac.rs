@@ -259,6 +259,27 @@ pub fn check_credits(actor: &Actor, org: &str, action: Action) -> Result<(), Den
     }
 }
 
+/// Whether `actor` may read or set the end users' own budgets of `org` (`None`: of the keys
+/// outside any organization). The end users are the organization's customers, so its admins
+/// manage them; every role of the organization reads them. The gateway-wide ones are an admin's.
+pub fn check_end_user_budgets(
+    actor: &Actor,
+    org: Option<&str>,
+    action: Action,
+) -> Result<(), Denied> {
+    if actor.role == Role::Admin {
+        return Ok(());
+    }
+    match org {
+        Some(org) if actor.org.as_deref() == Some(org) => match (action, actor.role) {
+            (Action::Read, _) | (Action::Write, Role::OrgAdmin) => Ok(()),
+            _ => Err(Denied::Forbidden),
+        },
+        Some(_) => Err(Denied::NotFound),
+        None => Err(Denied::Forbidden),
+    }
+}
+
 /// Whether `actor` may create `new` under `parent`.
 pub fn check_create(actor: &Actor, parent: Parent<'_>, new: NewObject) -> Result<(), Denied> {
     if actor.role == Role::Admin {

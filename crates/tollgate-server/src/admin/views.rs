@@ -469,7 +469,7 @@ pub struct CreditsPageView {
     pub next_cursor: Option<String>,
 }
 
-fn budget_usd(budget: Option<Budget>) -> Option<String> {
+pub(crate) fn budget_usd(budget: Option<Budget>) -> Option<String> {
     budget.map(|budget| budget.amount.to_string())
 }
 
@@ -477,7 +477,7 @@ fn budget_period(budget: Option<Budget>) -> Option<&'static str> {
     budget.map(|budget| budget.period.as_str())
 }
 
-fn budget_mode(budget: Option<Budget>) -> Option<&'static str> {
+pub(crate) fn budget_mode(budget: Option<Budget>) -> Option<&'static str> {
     budget
         .and_then(|budget| budget.mode)
         .map(|mode| mode.as_str())

@@ -290,18 +290,31 @@ impl Limiter {
                 .map_err(|error| refusal::backend(&error))?;
             chain.add_key(key, &policy, |scope, limit| spec(settings, scope, limit));
         }
-        if let (Some(end_user), Some((amount, period))) = (end_user, settings.end_user_budget) {
-            let scope = Scope::EndUser {
-                org: key.and_then(|k| k.org_id.clone()),
-                id: end_user.to_string(),
-            };
-            let limit = BudgetLimit {
-                amount,
-                period,
-                mode: None,
-                alert_at_percent: None,
-            };
-            chain.budgets.push(spec(settings, scope, limit));
+        if let Some(end_user) = end_user {
+            let org = key.and_then(|k| k.org_id.as_deref());
+            let own = self
+                .inner
+                .policies
+                .end_user_budget(org, end_user, generation)
+                .await
+                .map_err(|error| refusal::backend(&error))?;
+            let limit = own.or_else(|| {
+                settings
+                    .end_user_budget
+                    .map(|(amount, period)| BudgetLimit {
+                        amount,
+                        period,
+                        mode: None,
+                        alert_at_percent: None,
+                    })
+            });
+            if let Some(limit) = limit {
+                let scope = Scope::EndUser {
+                    org: org.map(str::to_string),
+                    id: end_user.to_string(),
+                };
+                chain.budgets.push(spec(settings, scope, limit));
+            }
         }
         // Credits come last: a refusal names a budget before the balance when both ran out.
         if let Some(credits) = chain.credits.take() {

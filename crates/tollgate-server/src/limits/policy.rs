@@ -104,11 +104,14 @@ impl TenantPolicy {
     }
 }
 
-/// Key id → its tenant policy, with the auth generation it was read under.
+/// Key id → its tenant policy, and end user → its own budget, each with the auth generation it
+/// was read under.
 #[derive(Clone)]
 pub struct PolicyCache {
     store: Option<DynStore>,
     cache: moka::sync::Cache<String, (u64, Arc<TenantPolicy>)>,
+    /// `org id NUL end user` → its own budget; `None` (also cached) when it has none.
+    end_users: moka::sync::Cache<String, (u64, Option<BudgetLimit>)>,
 }
 
 impl PolicyCache {
@@ -119,7 +122,35 @@ impl PolicyCache {
                 .max_capacity(100_000)
                 .time_to_live(POLICY_CACHE_TTL)
                 .build(),
+            end_users: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(POLICY_CACHE_TTL)
+                .build(),
         }
+    }
+
+    /// `end_user`'s own budget (of organization `org`), if the admin API set one.
+    pub async fn end_user_budget(
+        &self,
+        org: Option<&str>,
+        end_user: &str,
+        generation: u64,
+    ) -> Result<Option<BudgetLimit>, StoreError> {
+        let Some(store) = &self.store else {
+            return Ok(None);
+        };
+        let cache_key = format!("{}\0{end_user}", org.unwrap_or(""));
+        if let Some((cached_generation, limit)) = self.end_users.get(&cache_key)
+            && cached_generation == generation
+        {
+            return Ok(limit);
+        }
+        let limit = store
+            .get_end_user_budget(org, end_user)
+            .await?
+            .map(|stored| BudgetLimit::from(stored.budget));
+        self.end_users.insert(cache_key, (generation, limit));
+        Ok(limit)
     }
 
     /// The policy above `key`; a key outside any tenant has an empty one without a lookup.
