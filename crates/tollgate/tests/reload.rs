@@ -29,16 +29,11 @@ fn config(db: &str, extra_model: bool) -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sighup_reloads_without_dropping_a_request_and_rejects_a_bad_config() {
-    let dir = std::env::temp_dir().join(format!("tollgate-reload-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("t.db").display().to_string();
-    let path = dir.join("tollgate.yaml");
-    std::fs::write(&path, config(&db, false)).unwrap();
+/// Starts `tollgate serve --config path`; the process and the address it listens on.
+fn serve(path: &std::path::Path) -> (std::process::Child, String) {
     let mut child = Command::new(BIN)
         .args(["serve", "--config"])
-        .arg(&path)
+        .arg(path)
         .env("TOLLGATE_MASTER_KEY", KEY)
         .env("TOLLGATE_LOG", "warn")
         .stdout(Stdio::piped())
@@ -53,6 +48,17 @@ async fn sighup_reloads_without_dropping_a_request_and_rejects_a_bad_config() {
         .strip_prefix("tollgate listening on http://")
         .unwrap()
         .to_string();
+    (child, address)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_without_dropping_a_request_and_rejects_a_bad_config() {
+    let dir = std::env::temp_dir().join(format!("tollgate-reload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("t.db").display().to_string();
+    let path = dir.join("tollgate.yaml");
+    std::fs::write(&path, config(&db, false)).unwrap();
+    let (mut child, address) = serve(&path);
 
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let call = {
@@ -180,23 +186,7 @@ async fn a_reload_applies_guardrails_and_budget_settings() {
          price: {{input_per_mtok: 1, output_per_mtok: 1}}}}]}}\n"
     );
     std::fs::write(&path, &base).unwrap();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--config"])
-        .arg(&path)
-        .env("TOLLGATE_MASTER_KEY", KEY)
-        .env("TOLLGATE_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("tollgate listening on http://")
-        .unwrap()
-        .to_string();
+    let (mut child, address) = serve(&path);
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let post = |path: &str, body: String| {
         let request = http::Request::post(format!("http://{address}{path}"))

@@ -9,8 +9,8 @@ use ::redis::Script;
 use async_trait::async_trait;
 
 use super::codec::{Reply, malformed, scope_key};
-use super::{DEFAULT_REDIS_PREFIX, RedisConnection, backend};
-use crate::clock::{Clock, SystemClock};
+use super::{RedisConnection, backend};
+use crate::clock::Clock;
 use crate::counters::CounterError;
 use crate::parallel::{ParallelError, ParallelLimit, ParallelRefused, ParallelSlots};
 use crate::scope::Scope;
@@ -29,16 +29,6 @@ pub struct RedisParallelSlots {
 }
 
 impl RedisParallelSlots {
-    /// Connect to `url` with the wall clock and the default prefix.
-    pub async fn connect(url: &str) -> Result<RedisParallelSlots, CounterError> {
-        let connection = RedisConnection::connect(url).await?;
-        Ok(RedisParallelSlots::new(
-            connection,
-            Arc::new(SystemClock),
-            DEFAULT_REDIS_PREFIX,
-        ))
-    }
-
     pub fn new(
         connection: RedisConnection,
         clock: Arc<dyn Clock>,
