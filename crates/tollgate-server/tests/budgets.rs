@@ -14,8 +14,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 use tollgate_server::limits::LimitSettings;
 use tollgate_store::{
-    Budget, BudgetMode as StoreBudgetMode, BudgetPeriod, NewApiKey, NewOrganization, NewTeam,
-    SpendRecord,
+    Budget, BudgetMode as StoreBudgetMode, BudgetPeriod, NewApiKey, NewTeam, SpendRecord,
 };
 use tollgate_types::NanoUsd;
 
@@ -183,19 +182,13 @@ async fn mixed_race_never_overspends_and_leaves_nothing_reserved() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_team_budget_is_shared_by_its_keys() {
     let gateway = Arc::new(start(LimitSettings::default()).await);
-    let org = gateway
-        .store
-        .create_org(NewOrganization::named("acme"))
-        .await
-        .unwrap();
+    let org = gateway.org("acme").await;
     let team = gateway
-        .store
-        .create_team(NewTeam {
+        .team(NewTeam {
             budget: budget("0.50", BudgetPeriod::Daily),
             ..NewTeam::named(&org.id, "research")
         })
-        .await
-        .unwrap();
+        .await;
     let mut secrets = Vec::new();
     for i in 0..3 {
         let (_, secret) = gateway
@@ -292,11 +285,7 @@ async fn a_new_end_users_first_burst_stays_within_the_default_budget() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prepaid_credits_are_drawn_to_exactly_zero_and_refilled_by_a_purchase() {
     let gateway = Arc::new(start(LimitSettings::default()).await);
-    let org = gateway
-        .store
-        .create_org(NewOrganization::named("prepaid"))
-        .await
-        .unwrap();
+    let org = gateway.org("prepaid").await;
     let bought = gateway
         .admin_post(
             &format!("/admin/v1/organizations/{}/credits", org.id),

@@ -9,7 +9,7 @@ use budget_harness::{Budgeted, MASTER_KEY, Reply, chat, start, usd};
 use bytes::Bytes;
 use serde_json::{Value, json};
 use tollgate_server::limits::LimitSettings;
-use tollgate_store::{NewApiKey, NewOrganization, Role};
+use tollgate_store::{NewApiKey, Role};
 
 async fn as_end_user(gateway: &Budgeted, secret: &str, end_user: &str) -> Reply {
     let mut body = chat("metered", 10, false);
@@ -55,11 +55,7 @@ async fn an_end_users_own_budget_replaces_the_default() {
         ..LimitSettings::default()
     })
     .await;
-    let org = gateway
-        .store
-        .create_org(NewOrganization::named("acme"))
-        .await
-        .unwrap();
+    let org = gateway.org("acme").await;
     let (_, secret) = gateway
         .key(NewApiKey {
             org_id: Some(org.id.clone()),
@@ -138,13 +134,7 @@ async fn an_organizations_admins_manage_its_end_users_and_nobody_elses() {
     let gateway = start(LimitSettings::default()).await;
     let mut orgs = Vec::new();
     for name in ["acme", "globex"] {
-        orgs.push(
-            gateway
-                .store
-                .create_org(NewOrganization::named(name))
-                .await
-                .unwrap(),
-        );
+        orgs.push(gateway.org(name).await);
     }
     let key_with = |role: Role| NewApiKey {
         org_id: Some(orgs[0].id.clone()),

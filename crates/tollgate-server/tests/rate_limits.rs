@@ -9,7 +9,7 @@ use std::time::Duration;
 use budget_harness::{chat, start};
 use serde_json::json;
 use tollgate_server::limits::LimitSettings;
-use tollgate_store::{NewApiKey, NewOrganization, NewTeam};
+use tollgate_store::{NewApiKey, NewTeam};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_per_minute_are_exact_at_the_boundary() {
@@ -108,19 +108,13 @@ async fn tokens_per_minute_reserve_the_worst_case_and_refund_the_rest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_team_rate_limit_is_shared_and_refusals_speak_anthropic() {
     let gateway = start(LimitSettings::default()).await;
-    let org = gateway
-        .store
-        .create_org(NewOrganization::named("acme"))
-        .await
-        .unwrap();
+    let org = gateway.org("acme").await;
     let team = gateway
-        .store
-        .create_team(NewTeam {
+        .team(NewTeam {
             rpm_limit: Some(4),
             ..NewTeam::named(&org.id, "ops")
         })
-        .await
-        .unwrap();
+        .await;
     let mut secrets = Vec::new();
     for name in ["a", "b"] {
         let (_, secret) = gateway
@@ -170,19 +164,13 @@ async fn a_team_rate_limit_is_shared_and_refusals_speak_anthropic() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_limits_free_their_slot_however_the_call_ends() {
     let gateway = std::sync::Arc::new(start(LimitSettings::default()).await);
-    let org = gateway
-        .store
-        .create_org(NewOrganization::named("acme"))
-        .await
-        .unwrap();
+    let org = gateway.org("acme").await;
     let team = gateway
-        .store
-        .create_team(NewTeam {
+        .team(NewTeam {
             max_parallel: Some(5),
             ..NewTeam::named(&org.id, "ops")
         })
-        .await
-        .unwrap();
+        .await;
     let (key_id, secret) = gateway
         .key(NewApiKey {
             max_parallel: Some(2),

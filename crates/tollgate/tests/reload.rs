@@ -29,6 +29,20 @@ fn config(db: &str, extra_model: bool) -> String {
     )
 }
 
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+/// POSTs `body` to `path` with the master key; the status and the body's text.
+async fn post(client: &HttpClient, address: &str, path: &str, body: String) -> (u16, String) {
+    let request = http::Request::post(format!("http://{address}{path}"))
+        .header("authorization", format!("Bearer {KEY}"))
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
 /// Starts `tollgate serve --config path`; the process and the address it listens on.
 fn serve(path: &std::path::Path) -> (std::process::Child, String) {
     let mut child = Command::new(BIN)
@@ -60,7 +74,7 @@ async fn sighup_reloads_without_dropping_a_request_and_rejects_a_bad_config() {
     std::fs::write(&path, config(&db, false)).unwrap();
     let (mut child, address) = serve(&path);
 
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let call = {
         let client = client.clone();
         let address = address.clone();
@@ -130,19 +144,7 @@ async fn sighup_reloads_without_dropping_a_request_and_rejects_a_bad_config() {
     assert_eq!(call("added").await, 200);
 
     // The admin API reloads the same way, and says why it refuses.
-    let reload = || {
-        let request = http::Request::post(format!("http://{address}/admin/v1/config/reload"))
-            .header("authorization", format!("Bearer {KEY}"))
-            .body(Full::new(Bytes::new()))
-            .unwrap();
-        let client = client.clone();
-        async move {
-            let response = client.request(request).await.unwrap();
-            let status = response.status().as_u16();
-            let body = response.into_body().collect().await.unwrap().to_bytes();
-            (status, String::from_utf8_lossy(&body).into_owned())
-        }
-    };
+    let reload = || post(&client, &address, "/admin/v1/config/reload", String::new());
     let (status, body) = reload().await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("rejected"), "{body}");
@@ -187,18 +189,12 @@ async fn a_reload_applies_guardrails_and_budget_settings() {
     );
     std::fs::write(&path, &base).unwrap();
     let (mut child, address) = serve(&path);
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let post = |path: &str, body: String| {
-        let request = http::Request::post(format!("http://{address}{path}"))
-            .header("authorization", format!("Bearer {KEY}"))
-            .body(Full::new(Bytes::from(body)))
-            .unwrap();
-        let client = client.clone();
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let post = |path: &'static str, body: String| {
+        let (client, address) = (client.clone(), address.clone());
         async move {
-            let response = client.request(request).await.unwrap();
-            let status = response.status().as_u16();
-            let body = response.into_body().collect().await.unwrap().to_bytes();
-            let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let (status, body) = post(&client, &address, path, body).await;
+            let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
             (status, json)
         }
     };

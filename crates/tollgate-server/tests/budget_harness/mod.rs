@@ -203,6 +203,19 @@ pub fn chat(model: &str, max_tokens: u32, stream: bool) -> Value {
 }
 
 impl Budgeted {
+    /// Creates an organization.
+    pub async fn org(&self, name: &str) -> tollgate_store::Organization {
+        self.store
+            .create_org(tollgate_store::NewOrganization::named(name))
+            .await
+            .unwrap()
+    }
+
+    /// Creates a team.
+    pub async fn team(&self, new: tollgate_store::NewTeam) -> tollgate_store::Team {
+        self.store.create_team(new).await.unwrap()
+    }
+
     /// Creates a key and returns `(id, secret)`.
     pub async fn key(&self, new: NewApiKey) -> (String, String) {
         let created = self.store.create_key(new).await.unwrap();
